@@ -35,6 +35,10 @@ export class ExitError extends Error {
 /** An HTTP exchange that failed, with its safety class. Messages never contain the API key. */
 export class HttpError extends Error {
   override name = 'HttpError';
+  /** Stable machine code when one applies, e.g. `out-of-credits`, `rate-limited`, `result-expired`. */
+  code?: string;
+  /** A signed result URL was refused (403/404/410): the result is gone, regenerate the image. */
+  expired?: boolean;
   constructor(
     message: string,
     readonly failure: FailureClass,

@@ -93,6 +93,11 @@ export interface TaskRef {
 export interface SubmitResult extends TaskRef {
   /** Cost reported by the API, in credits where it says so. */
   cost?: number;
+  /**
+   * Set when the create response already carried a terminal state (Replicate `Prefer: wait`):
+   * the scheduler can skip polling. Absent means "poll it".
+   */
+  state?: TaskState;
 }
 
 /** What one poll learned. `pending` keeps polling, whatever the provider called it. */

@@ -1,0 +1,29 @@
+// HTTP layer: fetch with timeouts and a size cap, error classification, backoff, result downloads.
+export {
+  httpRequest,
+  httpErrorFromResponse,
+  makeHttpError,
+  describeUrl,
+  DEFAULT_MAX_BYTES,
+  DEFAULT_API_TIMEOUTS,
+  type HttpTimeouts,
+  type HttpRequestOptions,
+  type HttpResponse,
+  type HttpErrorExtras,
+} from './request.js';
+export {
+  classifyStatus,
+  classifyNetworkError,
+  networkErrorCode,
+  statusCode,
+  parseRetryAfter,
+  retryAfterFromBody,
+  describeErrorBody,
+} from './classify.js';
+export { backoffDelay, retryDelay, type BackoffOptions } from './backoff.js';
+export {
+  downloadResult,
+  DEFAULT_DOWNLOAD_TIMEOUTS,
+  DEFAULT_DOWNLOAD_MAX_BYTES,
+  type DownloadOptions,
+} from './download.js';
