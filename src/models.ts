@@ -38,6 +38,10 @@ export interface ModelSpec {
   providers: readonly ProviderName[];
   /** Replicate model id (`owner/name`), when Replicate offers it. */
   replicateId?: string;
+  /** USD per image where known (FLUX.2: the first megapixel; see `estimateCost`). */
+  priceUsd?: number;
+  /** FLUX.2: USD per further megapixel, input or output. */
+  pricePerMpUsd?: number;
   /** Availability caveat worth showing, e.g. "deprecated upstream, unconfirmed". */
   note?: string;
 }
@@ -427,7 +431,7 @@ export function checkRequestField(model: string | ModelSpec, field: string, valu
 
 // ---- price --------------------------------------------------------------------------------------
 
-/** USD per image (PROTOCOLS 1.7). FLUX.1 [dev] and [pro] are third-party figures. */
+/** USD per image (PROTOCOLS 1.7); FLUX.1 [dev] and [pro] are third-party figures. */
 const FLAT_PRICE: Record<string, number> = {
   'flux-dev': 0.025,
   'flux-pro': 0.05,
@@ -438,30 +442,36 @@ const FLAT_PRICE: Record<string, number> = {
   'flux-kontext-max': 0.08,
 };
 
-/** FLUX.2 per-megapixel prices in cents: first megapixel, then each further (input or output) megapixel. */
-const MP_PRICE: Record<string, { first: number; perMp: number }> = {
-  'flux-2-pro': { first: 3, perMp: 1.5 },
-  'flux-2-pro-preview': { first: 3, perMp: 1.5 },
-  'flux-2-max': { first: 7, perMp: 3 },
-  'flux-2-flex': { first: 5, perMp: 5 },
-  'flux-2-klein-4b': { first: 1.4, perMp: 0.1 },
-  'flux-2-klein-9b': { first: 1.5, perMp: 0.2 },
+/** FLUX.2 per-megapixel prices in USD: the first megapixel, then each further (input or output) one. */
+const MP_PRICE: Record<string, [first: number, perMp: number]> = {
+  'flux-2-pro': [0.03, 0.015],
+  'flux-2-pro-preview': [0.03, 0.015],
+  'flux-2-max': [0.07, 0.03],
+  'flux-2-flex': [0.05, 0.05],
+  'flux-2-klein-4b': [0.014, 0.001],
+  'flux-2-klein-9b': [0.015, 0.002],
 };
+
+for (const m of MODELS as ModelSpec[]) {
+  const flat = FLAT_PRICE[m.id];
+  const mp = MP_PRICE[m.id];
+  if (flat !== undefined) m.priceUsd = flat;
+  if (mp) [m.priceUsd, m.pricePerMpUsd] = mp;
+}
 
 /**
  * Estimated USD for one request, or undefined when the price is not known. FLUX.2 follows the
- * per-megapixel formula `first + (outMP - 1) * perMp + inMP * perMp` (cents); input images are
+ * per-megapixel formula `first + (outMP - 1) * perMp + inMP * perMp`; input images are
  * counted as 1 MP each, output as width × height (1 MP when the model chooses).
  */
 export function estimateCost(model: string, request: Record<string, unknown>): number | undefined {
-  const flat = FLAT_PRICE[model];
-  if (flat !== undefined) return flat;
-  const mp = MP_PRICE[model];
-  if (!mp) return undefined;
+  const spec = getModel(model);
+  if (spec?.priceUsd === undefined) return undefined;
+  if (spec.pricePerMpUsd === undefined) return spec.priceUsd;
   const w = typeof request.width === 'number' ? request.width : 0;
   const h = typeof request.height === 'number' ? request.height : 0;
   const outMp = w > 0 && h > 0 ? Math.max(1, Math.ceil((w * h) / 1e4) / 100) : 1;
   const inputs = Object.keys(request).filter((k) => /^input_image(_\d+)?$/.test(k) && request[k] != null).length;
-  const cents = mp.first + (outMp - 1) * mp.perMp + inputs * mp.perMp;
-  return Math.round(cents * 1000) / 100_000;
+  const usd = spec.priceUsd + (outMp - 1 + inputs) * spec.pricePerMpUsd;
+  return Math.round(usd * 1e5) / 1e5;
 }

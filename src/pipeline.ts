@@ -7,7 +7,8 @@ import { InvalidInputError, UserError } from './errors.js';
 import { OriginalCache } from './lock/cache.js';
 import type { LockEntry } from './lock/entry.js';
 import { LockJournal, lockPathFor, readLockEntries } from './lock/journal.js';
-import { outputsIntact } from './lock/status.js';
+import { OutputStatCache, statCachePathFor } from './lock/stat-cache.js';
+import { intactIds } from './lock/status.js';
 import { loadManifest } from './manifest/index.js';
 import { planJobs, summarizePlan, type PlannedJob, type PlanSummary } from './plan/index.js';
 import { createProvider, providerFamily } from './providers/index.js';
@@ -59,19 +60,25 @@ export interface PlanOptions {
 }
 
 /** Decide an action for every job from the lock and the files on disk. Reads only. */
-export async function planProject(project: Project, entries: ReadonlyMap<string, LockEntry>, opts: PlanOptions = {}): Promise<PlannedJob[]> {
+export async function planProject(
+  project: Project,
+  entries: ReadonlyMap<string, LockEntry>,
+  opts: PlanOptions = {},
+  stats?: OutputStatCache,
+): Promise<PlannedJob[]> {
   const { manifest, config } = project;
   const cache = new OriginalCache(project.cacheDir);
-  const intact = new Set<string>();
+  const current = manifest.jobs.map((j) => entries.get(j.id)).filter((e): e is LockEntry => e !== undefined);
+  const done = current.filter((e) => e.state === 'done');
+  const intact = await intactIds(done, manifest.dir, { stats: stats ?? (await OutputStatCache.load(statCachePathFor(project.cacheDir))) });
+  // Originals are needed only where outputs are not intact (rebuild instead of paying again).
   const cached = new Set<string>();
   const limit = pLimit(64);
   await Promise.all(
-    manifest.jobs.map((job) =>
+    current.map((e) =>
       limit(async () => {
-        const e = entries.get(job.id);
-        if (!e || e.key !== job.key) return;
-        if (e.state === 'done' && (await outputsIntact(e, manifest.dir))) intact.add(job.id);
-        if (e.original && (await cache.has(e.original.sha256, e.original.ext))) cached.add(e.original.sha256);
+        if (!e.original || intact.has(e.id)) return;
+        if (await cache.has(e.original.sha256, e.original.ext)) cached.add(e.original.sha256);
       }),
     ),
   );
@@ -114,8 +121,9 @@ export async function runManifest(opts: RunOptions): Promise<RunResult> {
   }
   const provider = opts.provider ?? createProvider(config.provider, { baseUrl: config.baseUrl, env: opts.env, config });
   const journal = await LockJournal.open(project.lockPath);
+  const stats = await OutputStatCache.load(statCachePathFor(project.cacheDir));
   try {
-    const planned = await planProject(project, journal.entriesMap(), opts);
+    const planned = await planProject(project, journal.entriesMap(), opts, stats);
     const plan = summarizePlan(planned);
     const emit = opts.emit ?? (() => {});
     emit({ type: 'start', total: planned.length, actions: plan.byAction, provider: provider.name });
@@ -127,6 +135,7 @@ export async function runManifest(opts: RunOptions): Promise<RunResult> {
       manifestDir: manifest.dir,
       outputDir: manifest.outputDir,
       emit,
+      stats,
       signal: opts.signal,
     });
     emit({ type: 'end', summary });
@@ -134,6 +143,7 @@ export async function runManifest(opts: RunOptions): Promise<RunResult> {
     // run compacts too and still resumes.
     const ids = new Set(manifest.jobs.map((j) => j.id));
     await journal.compact({ keep: (id) => ids.has(id) });
+    await stats.save();
     return { project, plan, summary };
   } finally {
     await journal.close();

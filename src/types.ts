@@ -120,6 +120,8 @@ export interface Provider {
   readonly name: ProviderName;
   /** Families share job keys only within themselves (a BFL request differs from a Replicate one). */
   readonly family: string;
+  /** Typical task duration, when the provider knows it better than the config (the mock does). */
+  readonly expectedTaskMs?: number;
   submit(job: Job, ctx: ProviderContext): Promise<SubmitResult>;
   poll(task: TaskRef, ctx: ProviderContext): Promise<TaskState>;
   /** Fetch a result URL. Never sends the API key. */

@@ -1,7 +1,8 @@
 // Result downloads. Signed result URLs (delivery-*.bfl.ai, replicate.delivery, …) need no auth, and
 // the API key must never reach them (DESIGN decision 12): this function accepts no headers at all.
 import type { HttpError } from '../errors.js';
-import { describeUrl, httpErrorFromResponse, httpRequest, makeHttpError, type HttpTimeouts } from './request.js';
+import { describeUrl, httpErrorFromResponse, makeHttpError } from './errors.js';
+import { httpRequest, type HttpTimeouts } from './request.js';
 
 export interface DownloadOptions {
   signal?: AbortSignal;

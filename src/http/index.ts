@@ -1,16 +1,13 @@
 // HTTP layer: fetch with timeouts and a size cap, error classification, backoff, result downloads.
 export {
   httpRequest,
-  httpErrorFromResponse,
-  makeHttpError,
-  describeUrl,
   DEFAULT_MAX_BYTES,
   DEFAULT_API_TIMEOUTS,
   type HttpTimeouts,
   type HttpRequestOptions,
   type HttpResponse,
-  type HttpErrorExtras,
 } from './request.js';
+export { httpErrorFromResponse, makeHttpError, describeUrl, type HttpErrorExtras } from './errors.js';
 export {
   classifyStatus,
   classifyNetworkError,

@@ -10,6 +10,11 @@ export interface CachedOriginal {
   bytes: number;
 }
 
+export interface CacheGcOptions {
+  /** Report what would be removed, remove nothing. */
+  dryRun?: boolean;
+}
+
 export interface CacheGcResult {
   /** Absolute paths of removed originals. */
   removed: string[];
@@ -60,22 +65,22 @@ export class OriginalCache {
 
   /** Remove originals whose sha256 is not in `keep`, leftover temps and emptied folders. Files that
    *  are not ours (other names) are left alone. */
-  async gc(keep: Set<string>): Promise<CacheGcResult> {
+  async gc(keep: ReadonlySet<string>, opts: CacheGcOptions = {}): Promise<CacheGcResult> {
     const result: CacheGcResult = { removed: [], bytes: 0 };
     for (const shard of await listDir(this.dir)) {
       if (!/^[0-9a-f]{2}$/.test(shard)) continue;
       const shardDir = join(this.dir, shard);
-      await removeStaleTemps(shardDir);
+      if (!opts.dryRun) await removeStaleTemps(shardDir);
       for (const name of await listDir(shardDir)) {
         const match = FILE_PATTERN.exec(name);
         if (!match || keep.has(match[1]!)) continue;
         const file = join(shardDir, name);
         const size = await stat(file).then((s) => s.size, () => 0);
-        await rm(file, { force: true });
+        if (!opts.dryRun) await rm(file, { force: true });
         result.removed.push(file);
         result.bytes += size;
       }
-      await rmdir(shardDir).catch(() => undefined); // only succeeds when empty
+      if (!opts.dryRun) await rmdir(shardDir).catch(() => undefined); // only succeeds when empty
     }
     return result;
   }

@@ -1,7 +1,7 @@
 // The lock record: one per job. Every journal line is a full snapshot of one job's entry, so reading
 // the lock means taking the last valid line per id. Serialisation has a fixed key order so that the same
 // results always give the same bytes (DESIGN decision 3).
-import { PROVIDER_NAMES, type ProviderName } from '../types.js';
+import type { ProviderName } from '../types.js';
 
 export interface LockOutput {
   /** Relative to the manifest folder, POSIX separators. */
@@ -10,6 +10,9 @@ export interface LockOutput {
   /** Recipe hash: original sha256 + operations + encoding + sharp version (DESIGN decision 1). */
   recipe: string;
   bytes: number;
+  /** mtime right after the write: lets a no-op rerun skip hashing. Local to this checkout, so it is
+   *  journalled but dropped at compaction (the committed lock stays byte-stable). */
+  mtimeMs?: number;
 }
 
 export type LockState = 'submitted' | 'ready' | 'cached' | 'done' | 'failed';
@@ -57,7 +60,7 @@ const KNOWN_KEYS = new Set([
 ]);
 
 export interface SerializeOptions {
-  /** Leave out `updatedAt` (compaction). */
+  /** Leave out what differs between checkouts of the same results: `updatedAt`, `mtimeMs` (compaction). */
   stable?: boolean;
 }
 
@@ -73,7 +76,11 @@ export function orderEntry(e: LockEntry, opts: SerializeOptions = {}): LockEntry
   if (e.task) out.task = dropUndefined({ id: e.task.id, pollingUrl: e.task.pollingUrl, submittedAt: e.task.submittedAt });
   if (e.original) out.original = { sha256: e.original.sha256, ext: e.original.ext, bytes: e.original.bytes };
   if (e.outputs) {
-    out.outputs = e.outputs.map((o) => ({ path: o.path, sha256: o.sha256, recipe: o.recipe, bytes: o.bytes }));
+    out.outputs = e.outputs.map((o) => {
+      const rec: LockOutput = { path: o.path, sha256: o.sha256, recipe: o.recipe, bytes: o.bytes };
+      if (o.mtimeMs !== undefined && !opts.stable) rec.mtimeMs = o.mtimeMs;
+      return rec;
+    });
   }
   if (e.error) out.error = { kind: e.error.kind, reason: e.error.reason };
   if (e.cost !== undefined) out.cost = e.cost;
@@ -104,7 +111,8 @@ export function isLockEntry(v: unknown): v is LockEntry {
     isNonEmptyString(v.id) &&
     typeof v.key === 'string' &&
     typeof v.model === 'string' &&
-    PROVIDER_NAMES.includes(v.provider as ProviderName) &&
+    // Any provider name: a line from a newer version naming a new provider must not be dropped.
+    isNonEmptyString(v.provider) &&
     LOCK_STATES.includes(v.state as LockState) &&
     optional(v.seed, isFiniteNumber) &&
     optional(v.task, (t) => isObject(t) && isNonEmptyString(t.id) && typeof t.submittedAt === 'string' &&
@@ -121,7 +129,7 @@ export function isLockEntry(v: unknown): v is LockEntry {
 
 function isLockOutput(o: unknown): o is LockOutput {
   return isObject(o) && isNonEmptyString(o.path) && typeof o.sha256 === 'string' &&
-    typeof o.recipe === 'string' && isFiniteNumber(o.bytes);
+    typeof o.recipe === 'string' && isFiniteNumber(o.bytes) && optional(o.mtimeMs, isFiniteNumber);
 }
 
 /** JSON value with object keys sorted at every level. */

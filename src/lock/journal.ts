@@ -1,11 +1,18 @@
 // The lockfile is the journal (DESIGN decision 3): every job event appends one full snapshot line and is
 // fsynced before `append` resolves; nothing rewrites the file except compaction at the end of a run.
-import { open, type FileHandle } from 'node:fs/promises';
+import { appendFile, mkdir, open, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { removeStaleTemps, writeFileAtomic } from '../fs/atomic.js';
 import { isLockEntry, orderEntry, serializeEntry, type LockEntry } from './entry.js';
 import { acquireProcessLock, type ProcessLock } from './process-lock.js';
 import { LOCK_HEADER, readLock } from './read.js';
+
+export { lockPathFor } from './paths.js';
+
+/** The last record per job id, without taking the lock (plan, gc, status). Missing file → empty. */
+export async function readLockEntries(lockPath: string): Promise<Map<string, LockEntry>> {
+  return (await readLock(lockPath)).entries;
+}
 
 export interface LockJournalOptions {
   /** Take `<lock>.pid` so two runs on one manifest cannot interleave. Default true. */
@@ -24,6 +31,8 @@ export interface JournalRecovery {
   droppedLines: number[];
   /** Bytes of torn or garbled tail cut off so new lines do not glue onto it. */
   truncatedBytes: number;
+  /** Where invalid lines from the middle of the file were copied (`<lock>.garbled`), if there were any. */
+  rescuedTo?: string;
 }
 
 export interface CompactOptions {
@@ -62,11 +71,15 @@ export class LockJournal {
   ) {}
 
   static async open(lockPath: string, opts: LockJournalOptions = {}): Promise<LockJournal> {
+    await mkdir(dirname(lockPath), { recursive: true });
     const pidLock = opts.processLock === false ? undefined : await acquireProcessLock(lockPath);
     try {
       // Temps of a compaction that a killed run left behind.
       await removeStaleTemps(dirname(lockPath), { target: basename(lockPath) });
       const snap = await readLock(lockPath);
+      // Compaction would drop garbled lines for good: keep their text beside the lock for a human.
+      const rescuedTo = snap.garbled.length > 0 ? `${lockPath}.garbled` : undefined;
+      if (rescuedTo) await appendFile(rescuedTo, snap.garbled.map((l) => `${l}\n`).join(''));
       if (!snap.exists) await writeFileAtomic(lockPath, `${LOCK_HEADER}\n`, { fsync: opts.fsync ?? true });
       const fh = await open(lockPath, 'a');
       const truncatedBytes = snap.exists ? snap.totalBytes - snap.validBytes : 0;
@@ -74,7 +87,7 @@ export class LockJournal {
         await fh.truncate(snap.validBytes);
         await fh.datasync();
       }
-      const recovery = { droppedLines: snap.droppedLines, truncatedBytes };
+      const recovery = { droppedLines: snap.droppedLines, truncatedBytes, rescuedTo };
       for (const [id, e] of snap.entries) snap.entries.set(id, deepFreeze(e));
       return new LockJournal(lockPath, fh, snap.entries, recovery, pidLock, opts);
     } catch (err) {
@@ -98,6 +111,11 @@ export class LockJournal {
 
   entries(): LockEntry[] {
     return [...this.map.values()];
+  }
+
+  /** Live read-only view of the last record per id (it follows later appends). */
+  entriesMap(): ReadonlyMap<string, LockEntry> {
+    return this.map;
   }
 
   /** Record a full snapshot of one job's entry; resolves once the line is on disk. */

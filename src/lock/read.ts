@@ -13,6 +13,8 @@ export interface LockSnapshot {
   entries: Map<string, LockEntry>;
   /** 1-based line numbers that were not valid entries (torn tail, garbled). */
   droppedLines: number[];
+  /** Text of invalid lines in the middle of the file (not the tail): never expected, kept for rescue. */
+  garbled: string[];
   /** Bytes up to and including the last valid line; anything after it is a torn or garbled tail. */
   validBytes: number;
   totalBytes: number;
@@ -37,6 +39,7 @@ export function parseLock(buf: Buffer, lockPath: string): LockSnapshot {
   const snap: LockSnapshot = { ...emptySnapshot(), exists: true, totalBytes: buf.length };
   let start = 0;
   let lineNo = 0;
+  const pendingGarbled: string[] = []; // invalid lines become `garbled` once a valid line follows them
   while (start < buf.length) {
     const nl = buf.indexOf(0x0a, start);
     const end = nl === -1 ? buf.length : nl;
@@ -53,8 +56,10 @@ export function parseLock(buf: Buffer, lockPath: string): LockSnapshot {
       if (entry) {
         snap.entries.set(entry.id, entry);
         snap.validBytes = end + 1;
+        snap.garbled.push(...pendingGarbled.splice(0));
       } else {
         snap.droppedLines.push(lineNo);
+        pendingGarbled.push(line);
       }
     }
     start = end + 1;
@@ -85,5 +90,5 @@ function checkHeader(line: string, lockPath: string): void {
 }
 
 function emptySnapshot(): LockSnapshot {
-  return { entries: new Map(), droppedLines: [], validBytes: 0, totalBytes: 0, exists: false };
+  return { entries: new Map(), droppedLines: [], garbled: [], validBytes: 0, totalBytes: 0, exists: false };
 }

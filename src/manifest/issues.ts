@@ -67,6 +67,11 @@ export class IssueSink {
     this.issues.push(issue);
   }
 
+  /** Line and column of a key path. */
+  position(path: readonly Seg[]): { line?: number; col?: number } {
+    return this.locator?.at(path) ?? {};
+  }
+
   /** Adds an issue with a known position (the document could not be parsed into nodes). */
   addAt(issue: Omit<InputIssue, 'file'>): void {
     this.issues.push({ file: this.file, ...issue });

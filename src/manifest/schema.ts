@@ -133,15 +133,17 @@ function mapError(err: ErrorObject, path: Seg[]): MappedIssue | undefined {
         code: seed ? 'seed-invalid' : 'wrong-type',
         path,
         message: `${where(path)} must be ${typeText(p.type)}, got ${shorten(err.data)}`,
-        received: err.data,
+        received: shorten(err.data),
       };
     case 'anyOf': {
       const types = ((err.schema as { type?: string }[] | undefined) ?? []).map((s) => (s.type === 'object' ? 'a range {from, count}' : typeText(s.type)));
       return {
         code: seed ? 'seed-invalid' : 'wrong-type',
         path,
-        message: `${where(path)} must be ${[...new Set(types)].join(' or ')}, got ${shorten(err.data)}`,
-        received: err.data,
+        message: seed
+          ? `seeds are integers ≥ 0 (or a list, or a range {from, count}), got ${shorten(err.data)}`
+          : `${where(path)} must be ${[...new Set(types)].join(' or ')}, got ${shorten(err.data)}`,
+        received: shorten(err.data),
         hint: seed ? 'seeds are integers ≥ 0: `seed: 7`, `seed: [1, 2, 3]` or `seed: {from: 100, count: 8}`' : undefined,
       };
     }
@@ -166,7 +168,7 @@ function mapError(err: ErrorObject, path: Seg[]): MappedIssue | undefined {
       return {
         code: seed ? 'seed-invalid' : 'out-of-range',
         path,
-        message: seed ? `seeds are integers ≥ 0, got ${shorten(err.data)} at ${where(path)}` : `${where(path)} must be ${p.comparison} ${p.limit}, got ${shorten(err.data)}`,
+        message: seed ? `seeds are integers ≥ 0, got ${shorten(err.data)}` : `${where(path)} must be ${p.comparison} ${p.limit}, got ${shorten(err.data)}`,
         received: err.data,
       };
     case 'pattern':

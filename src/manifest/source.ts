@@ -13,7 +13,8 @@ export function decodeManifest(bytes: Uint8Array): { text?: string; issue?: Issu
   try {
     return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
   } catch {
-    return { issue: binaryIssue(undefined, 'it is not valid UTF-8') };
+    const loose = new TextDecoder('utf-8').decode(bytes);
+    return { issue: binaryIssue(lineOfChar(loose, loose.indexOf('\uFFFD')), 'it is not valid UTF-8') };
   }
 }
 
@@ -66,7 +67,7 @@ export function parseYaml(text: string): ParsedSource {
         path: '',
         line: pos.line,
         col: pos.col,
-        message: `${duplicate ? 'duplicate key' : 'YAML syntax error'}: ${e.message.split('\n')[0]}`,
+        message: `${duplicate ? 'duplicate key' : 'YAML syntax error'}: ${(e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`,
         hint: duplicate ? 'each key may appear once per mapping; merge the two entries' : 'check indentation, quotes and `:` near this line',
         severity,
       });

@@ -3,19 +3,21 @@
 // download `result.sample` with no credentials. The result parsing here is shared with CometAPI's
 // BFL-native route, which speaks the same format.
 import type { HttpError } from '../errors.js';
-import { downloadResult, type DownloadOptions } from '../http/download.js';
 import {
   DEFAULT_API_TIMEOUTS,
+  describeErrorBody,
   describeUrl,
+  downloadResult,
   httpErrorFromResponse,
   httpRequest,
   makeHttpError,
+  type DownloadOptions,
   type HttpResponse,
   type HttpTimeouts,
-} from '../http/request.js';
-import { describeErrorBody } from '../http/classify.js';
+} from '../http/index.js';
 import type { Job, Provider, ProviderContext, SubmitResult, TaskRef, TaskState } from '../types.js';
 import { encodeImageInputs } from './inputs.js';
+import { registerSecret } from './redact.js';
 
 export interface BflProviderOptions {
   /** Default `https://api.bfl.ai`. */
@@ -30,6 +32,7 @@ export const BFL_BASE_URL = 'https://api.bfl.ai';
 export function createBflProvider(opts: BflProviderOptions): Provider {
   const baseUrl = trimSlash(opts.baseUrl ?? BFL_BASE_URL);
   const timeouts = opts.timeouts ?? DEFAULT_API_TIMEOUTS;
+  registerSecret(opts.apiKey);
   const auth = { 'x-key': opts.apiKey };
   return {
     name: 'bfl',

@@ -1,11 +1,11 @@
 // CometAPI's BFL-native route (PROTOCOLS 2.1): `POST /flux/v1/{model}` and
 // `GET /flux/v1/get_result?id=` with `Authorization: Bearer`. The `polling_url` CometAPI echoes
 // points at BFL's cluster host, which does not accept the CometAPI key: it is never kept or followed.
-import { downloadResult, type DownloadOptions } from '../http/download.js';
-import { DEFAULT_API_TIMEOUTS, httpRequest, type HttpTimeouts } from '../http/request.js';
+import { DEFAULT_API_TIMEOUTS, downloadResult, httpRequest, type DownloadOptions, type HttpTimeouts } from '../http/index.js';
 import type { Job, Provider, ProviderContext, SubmitResult, TaskRef, TaskState } from '../types.js';
 import { bflTaskState, numberField, signalOf, submitId, trimSlash } from './bfl.js';
 import { encodeImageInputs } from './inputs.js';
+import { registerSecret } from './redact.js';
 
 export interface CometApiProviderOptions {
   /** Default `https://api.cometapi.com`. */
@@ -20,6 +20,7 @@ export const COMETAPI_BASE_URL = 'https://api.cometapi.com';
 export function createCometApiProvider(opts: CometApiProviderOptions): Provider {
   const baseUrl = trimSlash(opts.baseUrl ?? COMETAPI_BASE_URL);
   const timeouts = opts.timeouts ?? DEFAULT_API_TIMEOUTS;
+  registerSecret(opts.apiKey);
   const auth = { authorization: `Bearer ${opts.apiKey}` };
   return {
     name: 'cometapi',

@@ -1,8 +1,7 @@
 // Provider factory. Keys come only from the environment (DESIGN decision 12) and are registered for
 // redaction before any request can be made with them.
 import { UserError } from '../errors.js';
-import type { DownloadOptions } from '../http/download.js';
-import type { HttpTimeouts } from '../http/request.js';
+import { DEFAULT_API_TIMEOUTS, type DownloadOptions, type HttpTimeouts } from '../http/index.js';
 import type { Provider, ProviderName } from '../types.js';
 import { createBflProvider } from './bfl.js';
 import { createCometApiProvider } from './cometapi.js';
@@ -23,6 +22,14 @@ export interface CreateProviderOptions {
   preferWaitSeconds?: number;
   /** Mock only: simulated task duration. */
   taskMs?: number;
+  /**
+   * The effective run config, when the caller has one: its `timeouts` (headers/idle) apply to API
+   * calls and `mock.taskMs` to the mock, unless the explicit options above say otherwise.
+   */
+  config?: {
+    timeouts?: { headersMs: number; idleMs: number };
+    mock?: { taskMs: number };
+  };
 }
 
 /** The environment variable that holds each provider's key. */
@@ -46,12 +53,16 @@ export function providerFamily(name: ProviderName): 'bfl' | 'replicate' | 'mock'
 }
 
 export function createProvider(name: ProviderName, opts: CreateProviderOptions = {}): Provider {
-  if (name === 'mock') return createMockProvider(opts.taskMs === undefined ? {} : { taskMs: opts.taskMs });
+  if (name === 'mock') {
+    const taskMs = opts.taskMs ?? opts.config?.mock?.taskMs;
+    return createMockProvider(taskMs === undefined ? {} : { taskMs });
+  }
   const apiKey = readKey(name, opts.env ?? process.env);
+  const timeouts = opts.timeouts ?? apiTimeouts(opts.config?.timeouts);
   const common = {
     apiKey,
     ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}),
-    ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
+    ...(timeouts ? { timeouts } : {}),
     ...(opts.download ? { download: opts.download } : {}),
   };
   switch (name) {
@@ -66,6 +77,12 @@ export function createProvider(name: ProviderName, opts: CreateProviderOptions =
         ...(opts.preferWaitSeconds !== undefined ? { preferWaitSeconds: opts.preferWaitSeconds } : {}),
       });
   }
+}
+
+function apiTimeouts(t: { headersMs: number; idleMs: number } | undefined): HttpTimeouts | undefined {
+  if (!t) return undefined;
+  // A total deadline keeps a trickling response from holding a slot forever.
+  return { headersMs: t.headersMs, idleMs: t.idleMs, totalMs: Math.max(DEFAULT_API_TIMEOUTS.totalMs ?? 0, t.headersMs + t.idleMs) };
 }
 
 function readKey(name: Exclude<ProviderName, 'mock'>, env: Record<string, string | undefined>): string {

@@ -3,19 +3,21 @@
 // followed. Query responses come either as a Replicate prediction or wrapped in a task envelope
 // (`data.status` SUCCESS/FAILURE…, `data.data.output`); both are accepted.
 import { UserError } from '../errors.js';
-import { downloadResult, type DownloadOptions } from '../http/download.js';
 import {
   DEFAULT_API_TIMEOUTS,
   describeUrl,
+  downloadResult,
   httpErrorFromResponse,
   httpRequest,
   makeHttpError,
+  type DownloadOptions,
   type HttpTimeouts,
-} from '../http/request.js';
+} from '../http/index.js';
 import type { Job, Provider, ProviderContext, SubmitResult, TaskRef, TaskState } from '../types.js';
 import { field, numberField, signalOf, stringField, submitId, trimSlash } from './bfl.js';
 import { COMETAPI_BASE_URL } from './cometapi.js';
 import { encodeImageInputs } from './inputs.js';
+import { registerSecret } from './redact.js';
 
 export type ReplicateRoute = 'models' | 'predictions';
 
@@ -60,6 +62,7 @@ export function createReplicateProvider(opts: ReplicateProviderOptions): Provide
   const baseUrl = `${trimSlash(opts.baseUrl ?? COMETAPI_BASE_URL)}/replicate/v1`;
   const route = opts.route ?? 'models';
   const timeouts = opts.timeouts ?? DEFAULT_API_TIMEOUTS;
+  registerSecret(opts.apiKey);
   const auth = { authorization: `Bearer ${opts.apiKey}` };
   const wait = opts.preferWaitSeconds === undefined ? undefined : Math.min(60, Math.max(1, Math.round(opts.preferWaitSeconds)));
   // A waiting create holds the response back for up to `wait` seconds: the headers timeout must allow it.
@@ -87,7 +90,7 @@ export function createReplicateProvider(opts: ReplicateProviderOptions): Provide
         ...signalOf(ctx),
       });
       const json = res.json();
-      const id = submitId(unwrap(json).prediction ?? json, 'POST', url);
+      const id = submitId(idSource(json), 'POST', url);
       const state = parseReplicatePrediction(json);
       // Only a terminal state lets the scheduler skip polling.
       return { provider: 'replicate', id, pollingUrl: undefined, ...(state && state.state !== 'pending' ? { state } : {}) };
@@ -131,6 +134,14 @@ function unwrap(body: unknown): Unwrapped {
     envelopeStatus,
     ...(reason ? { envelopeReason: reason } : {}),
   };
+}
+
+/** Where the id lives: the prediction, or the envelope's `data.task_id`. */
+function idSource(json: unknown): unknown {
+  const { prediction } = unwrap(json);
+  if (field(prediction, 'id') !== undefined) return prediction;
+  const taskId = field(field(json, 'data'), 'task_id');
+  return taskId !== undefined ? { id: taskId } : json;
 }
 
 /** Map a prediction (or enveloped prediction) to a TaskState; undefined when it carries no status. */

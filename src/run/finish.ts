@@ -5,6 +5,7 @@ import path from 'node:path';
 import { stat } from 'node:fs/promises';
 import { writeFileAtomic, sha256 } from '../fs/atomic.js';
 import type { LockEntry, LockOutput } from '../lock/entry.js';
+import type { OutputStatCache } from '../lock/stat-cache.js';
 import { expectedOutputs, type OriginalRef } from '../plan/outputs.js';
 import { processImage } from '../post/process.js';
 import type { Job } from '../types.js';
@@ -13,6 +14,8 @@ export interface FinishContext {
   manifestDir: string;
   outputDir: string;
   limitInputPixels?: number;
+  /** Remembers what was written, so the next run's up-to-date check needs no hashing. */
+  stats?: OutputStatCache;
 }
 
 /** Post-process `original` and write every output; returns the lock records of the outputs. */
@@ -26,7 +29,9 @@ export async function writeOutputs(job: Job, original: Buffer, ref: OriginalRef,
     const abs = path.join(ctx.manifestDir, w.path);
     await writeFileAtomic(abs, out.data);
     const st = await stat(abs);
-    records.push({ path: w.path, sha256: sha256(out.data), recipe: w.recipe, bytes: out.data.length, mtimeMs: st.mtimeMs });
+    const sha = sha256(out.data);
+    ctx.stats?.remember(abs, st, sha);
+    records.push({ path: w.path, sha256: sha, recipe: w.recipe, bytes: out.data.length, mtimeMs: st.mtimeMs });
   }
   return records;
 }

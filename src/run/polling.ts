@@ -31,7 +31,7 @@ export class DurationEstimator {
   /** Duration at quantile q (0..1) for a model; the configured estimate until one is observed. */
   quantile(model: string, q: number): number {
     const s = this.samples.get(model);
-    if (!s || s.length === 0) return this.opts.expectedTaskMs * (0.5 + q);
+    if (!s || s.length === 0) return this.opts.expectedTaskMs * (0.4 + q);
     const sorted = [...s].sort((a, b) => a - b);
     const idx = Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))));
     return sorted[idx]!;

@@ -1,6 +1,7 @@
 // The scheduler: planned jobs in, images on disk and journal records out, as fast as the provider's
 // limits allow. Slots count tasks in flight (submitted, not yet seen ready); downloads and sharp
 // run on their own limits, so a ready task is fetched at once instead of waiting behind submits.
+import { setMaxListeners } from 'node:events';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
@@ -8,6 +9,7 @@ import type { FluxConfig } from '../config/types.js';
 import { HttpError } from '../errors.js';
 import type { LockEntry } from '../lock/entry.js';
 import type { OriginalCache } from '../lock/cache.js';
+import type { OutputStatCache } from '../lock/stat-cache.js';
 import { inFlightLimit } from '../models.js';
 import type { PlannedJob } from '../plan/index.js';
 import { inspectImage, sniffFormat, extensionFor } from '../post/process.js';
@@ -26,6 +28,7 @@ export interface SchedulerOptions {
   manifestDir: string;
   outputDir: string;
   emit: (e: RunEvent) => void;
+  stats?: OutputStatCache;
   /** Stop submitting and polling (first Ctrl-C); in-flight tasks stay in the journal. */
   signal?: AbortSignal;
   now?: () => number;
@@ -63,7 +66,10 @@ class Scheduler {
     this.now = o.now ?? Date.now;
     this.window = new InFlightWindow(c.concurrency, (m) => inFlightLimit(m), this.now);
     this.downloads = pLimit(c.downloads.concurrency);
-    this.estimator = new DurationEstimator(c.polling);
+    const expectedTaskMs = o.provider.expectedTaskMs ?? c.polling.expectedTaskMs;
+    this.estimator = new DurationEstimator({ ...c.polling, expectedTaskMs });
+    // Every sleeping poll listens on the run's signal: thousands of listeners are expected.
+    if (o.signal) setMaxListeners(0, o.signal);
   }
 
   async run(planned: PlannedJob[]): Promise<RunSummary> {
@@ -256,7 +262,7 @@ class Scheduler {
           onRetry: (i) => this.o.emit({ type: 'retry', id: job.id, what: 'download', message: i.error.message, delayMs: i.delayMs, ambiguous: false }),
         });
       } catch (err) {
-        if (err instanceof HttpError && (err as HttpError & { expired?: boolean }).expired) return undefined;
+        if (err instanceof HttpError && err.expired) return undefined;
         throw err;
       }
     });

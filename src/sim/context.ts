@@ -149,10 +149,10 @@ export function requestId(ctx: SimContext): string {
 }
 
 /** Record a poll's outcome in the stats; marks the first time a ready task is seen. */
-export function notePoll(ctx: SimContext, status: string, task: SimTask | undefined, key: string, now: number): void {
+export function notePoll(ctx: SimContext, status: string, task: SimTask | undefined, key: string, now: number, ready = status === 'Ready'): void {
   bump(ctx.stats.pollsByStatus, status);
   keyStats(ctx.stats, key).polls++;
   if (!task) return;
   task.timing.polls++;
-  if (status === 'Ready' && task.timing.seenReadyAt === undefined) task.timing.seenReadyAt = now;
+  if (ready && task.timing.seenReadyAt === undefined) task.timing.seenReadyAt = now;
 }

@@ -16,6 +16,7 @@ export async function submitFlux(ctx: SimContext, door: Door, model: string, req
   const style: ErrorStyle = door === 'bfl' ? 'bfl' : 'comet';
   const key = door === 'bfl' ? xKey(ctx, req, res) : bearerKey(ctx, req, res);
   if (!key) return;
+  countSubmit(ctx, key);
   if (!MODELS[model]) {
     sendError(res, style, 404, door === 'bfl' ? 'Not Found' : `Model ${model} is not supported on /flux/v1`, 'model_not_found');
     return;
@@ -76,8 +77,8 @@ export async function pollFlux(ctx: SimContext, door: Door, url: URL, req: Incom
 export function resultBody(ctx: SimContext, id: string, now: number): Record<string, unknown> {
   const view = ctx.store.view(id, now);
   const base = { id, result: null, progress: null, details: null, preview: null };
-  if (view.status === 'Task not found') return { ...base, status: 'Task not found' };
-  if (!('task' in view)) return { ...base, status: view.status, progress: view.progress };
+  if (view.kind === 'gone') return { ...base, status: 'Task not found' };
+  if (view.kind === 'pending') return { ...base, status: view.status, progress: view.progress };
   return terminalBody(ctx, view.task, view.status);
 }
 

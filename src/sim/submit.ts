@@ -35,7 +35,6 @@ export function sendValidation(ctx: SimContext, res: ServerResponse, issues: Val
  * answer; undefined when a reply was already sent (or the socket dropped, with or without a task).
  */
 export async function acceptSubmit(ctx: SimContext, res: ServerResponse, style: ErrorStyle, spec: NewTask): Promise<SimTask | undefined> {
-  keyStats(ctx.stats, spec.key).submits++;
   const action = await applyFault(ctx, 'submit', res, style);
   if (!action) return undefined;
   const now = Date.now();
@@ -49,7 +48,8 @@ export async function acceptSubmit(ctx: SimContext, res: ServerResponse, style: 
   return task;
 }
 
-/** The submit counter is bumped for every submit request, before anything can refuse it. */
-export function countSubmit(ctx: SimContext): void {
-  ctx.stats.submits++;
+/** Count a submit request: globally before anything can refuse it, per key once the key is known. */
+export function countSubmit(ctx: SimContext, key?: string): void {
+  if (key === undefined) ctx.stats.submits++;
+  else keyStats(ctx.stats, key).submits++;
 }

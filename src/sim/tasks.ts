@@ -57,9 +57,9 @@ export interface NewTask {
 
 /** What a task says about itself now. */
 export type TaskView =
-  | { status: 'Task not found' }
-  | { status: 'Pending' | string; progress: number; phase: 'starting' | 'processing' }
-  | { status: Outcome | 'Canceled'; task: SimTask };
+  | { kind: 'gone'; status: 'Task not found' }
+  | { kind: 'pending'; status: string; progress: number; phase: 'starting' | 'processing' }
+  | { kind: 'final'; status: Outcome | 'Canceled'; task: SimTask };
 
 export interface TaskStoreOptions {
   latency: LatencyOptions;
@@ -175,21 +175,21 @@ export class TaskStore {
   /** The task's state at `now`. Marks `expireRate` tasks gone at their first look after ready. */
   view(id: string, now: number): TaskView {
     const task = this.tasks.get(id);
-    if (!task || task.gone || task.createdAt <= this.expiredBefore) return { status: 'Task not found' };
-    if (task.canceled) return { status: 'Canceled', task };
+    if (!task || task.gone || task.createdAt <= this.expiredBefore) return { kind: 'gone', status: 'Task not found' };
+    if (task.canceled) return { kind: 'final', status: 'Canceled', task };
     if (now < task.readyAt) {
       const span = Math.max(1, task.readyAt - task.createdAt);
       const progress = Math.min(0.99, Math.round(((now - task.createdAt) / span) * 100) / 100);
       const middle = progress >= 0.25 && progress < 0.75 && this.opts.unknownStatus;
-      return { status: middle ? this.opts.unknownStatus! : 'Pending', progress, phase: progress < 0.1 ? 'starting' : 'processing' };
+      return { kind: 'pending', status: middle ? this.opts.unknownStatus! : 'Pending', progress, phase: progress < 0.1 ? 'starting' : 'processing' };
     }
     this.finalize(task);
-    if (now - task.readyAt > this.opts.taskTtlMs) return { status: 'Task not found' };
+    if (now - task.readyAt > this.opts.taskTtlMs) return { kind: 'gone', status: 'Task not found' };
     if (task.expireWhenReady) {
       task.gone = true;
-      return { status: 'Task not found' };
+      return { kind: 'gone', status: 'Task not found' };
     }
-    return { status: task.outcome, task };
+    return { kind: 'final', status: task.outcome, task };
   }
 
   /** Cancel a running task (Replicate). Returns false when it already finished. */
