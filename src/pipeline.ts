@@ -71,29 +71,37 @@ export async function planProject(
   const current = manifest.jobs.map((j) => entries.get(j.id)).filter((e): e is LockEntry => e !== undefined);
   const done = current.filter((e) => e.state === 'done');
   const intact = await intactIds(done, manifest.dir, { stats: stats ?? (await OutputStatCache.load(statCachePathFor(project.cacheDir))) });
-  // Originals are needed only where outputs are not intact (rebuild instead of paying again).
+  // Originals matter only where outputs are not up to date: check those first, and the rest only if
+  // the plan finds their outputs stale (a changed recipe), so a no-op rerun stats no cache file.
   const cached = new Set<string>();
   const limit = pLimit(64);
-  await Promise.all(
-    current.map((e) =>
-      limit(async () => {
-        if (!e.original || intact.has(e.id)) return;
-        if (await cache.has(e.original.sha256, e.original.ext)) cached.add(e.original.sha256);
-      }),
-    ),
-  );
-  return planJobs({
-    jobs: manifest.jobs,
-    entries,
-    provider: config.provider,
-    manifestDir: manifest.dir,
-    outputDir: manifest.outputDir,
-    intact,
-    cached,
-    retryFailed: opts.retryFailed ?? config.retryFailed,
-    force: matcher(opts.force),
-    reroll: matcher(opts.reroll),
-  });
+  const probe = (list: LockEntry[]) =>
+    Promise.all(
+      list.map((e) =>
+        limit(async () => {
+          if (e.original && (await cache.has(e.original.sha256, e.original.ext))) cached.add(e.original.sha256);
+        }),
+      ),
+    );
+  await probe(current.filter((e) => !intact.has(e.id)));
+  const plan = () =>
+    planJobs({
+      jobs: manifest.jobs,
+      entries,
+      provider: config.provider,
+      manifestDir: manifest.dir,
+      outputDir: manifest.outputDir,
+      intact,
+      cached,
+      retryFailed: opts.retryFailed ?? config.retryFailed,
+      force: matcher(opts.force),
+      reroll: matcher(opts.reroll),
+    });
+  const first = plan();
+  const recheck = first.filter((p) => p.reason === 'original not cached' && p.entry && intact.has(p.entry.id));
+  if (recheck.length === 0) return first;
+  await probe(recheck.map((p) => p.entry!));
+  return plan();
 }
 
 export interface RunOptions extends ProjectOptions, PlanOptions {

@@ -73,7 +73,7 @@ describe('flux-batch run against the simulator (cometapi protocol)', () => {
     expect(files).toContain('flux-dev/sword-1.webp');
     expect(files).toContain('flux-pro-1.1/shield-3.webp');
     for (const f of files) {
-      const meta = await sharp(path.join(project.dir, 'out', f)).metadata();
+      const meta = await sharp(await readFile(path.join(project.dir, 'out', f))).metadata();
       expect([meta.format, meta.width, meta.height]).toEqual(['webp', 128, 128]);
     }
     expect(first.stdout).toMatch(/12 generated/);
@@ -98,7 +98,7 @@ describe('flux-batch run against the simulator (cometapi protocol)', () => {
     expect(fourth.code).toBe(0);
     expect(fourth.generated).toBe(0);
     expect(fourth.stdout).toMatch(/12 rebuilt/);
-    const m = await sharp(path.join(project.dir, 'out/flux-pro-1.1/sword-1.webp')).metadata();
+    const m = await sharp(await readFile(path.join(project.dir, 'out/flux-pro-1.1/sword-1.webp'))).metadata();
     expect([m.width, m.height]).toEqual([64, 64]);
 
     // A new seed generates exactly the new cells.

@@ -233,7 +233,7 @@ describe('processImage: guards and errors', () => {
   it('honours limitInputPixels', async () => {
     const q = await quadrants(64, 32);
     await expect(processImage(q, [], [out('png')], { limitInputPixels: 1000 })).rejects.toThrow(
-      'original is 64×32 (0 MP), over the 0 MP limit',
+      'original is 64×32 (2048 px), over the 1000 px limit',
     );
     await expect(processImage(q, [], [out('png')], { limitInputPixels: 2048 })).resolves.toHaveLength(1);
   });

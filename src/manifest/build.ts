@@ -95,32 +95,27 @@ function render(b: BuildInput, source: string, at: Seg[], scope: Record<string, 
   return text;
 }
 
-export function buildJob(b: BuildInput): BuiltJob | undefined {
-  const { ctx, job, cell } = b;
-  const model = resolveModel(b);
-  if (!model) return undefined;
+/** The request: job fields over defaults, then the cell's request-field keys; the rest are variables. */
+function collectRequest({ job, cell }: BuildInput) {
   const request: Record<string, unknown> = {};
   const sources = new Map<string, Seg[]>();
+  const vars: Record<string, Scalar> = {};
   for (const [k, src] of job.fields) {
-    if (!isRequestField(k) || (k === 'seed' && typeof src.value !== 'number')) continue;
+    if (!isRequestField(k) || (k === 'seed' && typeof src.value !== 'number')) continue; // seed lists are axes
     request[k] = src.value;
     sources.set(k, src.at);
   }
-  const vars: Record<string, Scalar> = {};
   for (const [k, src] of cell.entries) {
     if (isRequestField(k)) {
       request[k] = src.value;
       sources.set(k, src.at);
     } else if (k !== 'model') vars[k] = src.value;
   }
-  const scope: Record<string, string> = Object.fromEntries([...cell.entries].map(([k, s]) => [k, String(s.value)]));
-  Object.assign(scope, { job: job.name, model: model.spec.id, index: String(cell.index) });
-  if (typeof request.seed === 'number') scope.seed = String(request.seed);
-  for (const [k, v] of Object.entries(request)) {
-    if (typeof v === 'string') request[k] = render(b, v, sources.get(k) ?? job.at, scope, k);
-  }
-  for (const rule of MODEL_RULES) rule({ ctx, model: model.spec, request, sources, at: cell.at });
+  return { request, sources, vars };
+}
 
+/** Local image files: absolute path for the provider, content hash for the key. */
+function resolveInputs(b: BuildInput, request: Record<string, unknown>, sources: Map<string, Seg[]>) {
   const inputs: Record<string, string> = {};
   const hashes: Record<string, string> = {};
   for (const field of IMAGE_FIELDS) {
@@ -131,49 +126,67 @@ export function buildJob(b: BuildInput): BuiltJob | undefined {
       inputs[field] = ref.abs;
       hashes[field] = ref.sha256;
     } else if (ref.kind === 'missing') {
-      ctx.sink.add({
+      b.ctx.sink.add({
         code: 'input-missing',
-        path: sources.get(field) ?? job.at,
+        path: sources.get(field) ?? b.job.at,
         message: `\`${field}\`: ${JSON.stringify(value)} ${ref.why} (looked at ${ref.abs})`,
         received: value,
         hint: 'image fields take a URL, a data URI, or a file path relative to the manifest',
       });
     }
   }
-  const key = jobKey({ family: ctx.opts.family, model: model.spec.id, request, inputs: hashes });
+  return { inputs, hashes };
+}
 
-  const pathSrc = job.fields.get('path');
-  let rawPath: string;
-  if (pathSrc && typeof pathSrc.value === 'string') {
-    rawPath = render(b, pathSrc.value, pathSrc.at, { ...scope, hash: key.slice(0, 8) }, 'path', sanitizeSegment);
-  } else {
-    rawPath = defaultPath(job.name, [...cell.entries].map(([k, s]) => [k, s.value]));
-  }
-  const pathAt = pathSrc?.at ?? cell.at;
-  const checked = checkOutputPath(rawPath);
+/** The `path` template rendered (values made file-name safe), or the default path; checked to stay inside. */
+function outputPath(b: BuildInput, scope: Record<string, string>, key: string): { path: string; at: Seg[] } {
+  const src = b.job.fields.get('path');
+  const raw =
+    src && typeof src.value === 'string'
+      ? render(b, src.value, src.at, { ...scope, hash: key.slice(0, 8) }, 'path', sanitizeSegment)
+      : defaultPath(b.job.name, [...b.cell.entries].map(([k, s]) => [k, s.value]));
+  const at = src?.at ?? b.cell.at;
+  const checked = checkOutputPath(raw);
   if (checked.problem) {
-    ctx.sink.add({
+    b.ctx.sink.add({
       code: 'path-outside-output',
-      path: pathAt,
-      message: `output path ${JSON.stringify(rawPath)} ${checked.problem}`,
-      received: rawPath,
+      path: at,
+      message: `output path ${JSON.stringify(raw)} ${checked.problem}`,
+      received: raw,
       hint: 'write a relative path such as `{job}/{class}-{seed}`; outputs stay inside the output folder',
     });
   }
+  return { path: checked.path ?? raw, at };
+}
 
+export function buildJob(b: BuildInput): BuiltJob | undefined {
+  const { ctx, job, cell } = b;
+  const model = resolveModel(b);
+  if (!model) return undefined;
+  const { request, sources, vars } = collectRequest(b);
+  const scope: Record<string, string> = Object.fromEntries([...cell.entries].map(([k, s]) => [k, String(s.value)]));
+  Object.assign(scope, { job: job.name, model: model.spec.id, index: String(cell.index) });
+  if (typeof request.seed === 'number') scope.seed = String(request.seed);
+  for (const [k, v] of Object.entries(request)) {
+    if (typeof v === 'string') request[k] = render(b, v, sources.get(k) ?? job.at, scope, k);
+  }
+  for (const rule of MODEL_RULES) rule({ ctx, model: model.spec, request, sources, at: cell.at });
+  const { inputs, hashes } = resolveInputs(b, request, sources);
+  const key = jobKey({ family: ctx.opts.family, model: model.spec.id, request, inputs: hashes });
+  const out = outputPath(b, scope, key);
   const result: Job = {
     name: job.name,
-    id: `${job.name}:${checked.path ?? rawPath}`,
+    id: `${job.name}:${out.path}`,
     key,
     model: model.spec.id,
     request,
     vars,
-    path: checked.path ?? rawPath,
+    path: out.path,
     post: b.post,
     outputs: b.outputs,
     index: cell.index,
     source: { file: ctx.file, ...ctx.sink.position(job.at) },
   };
   if (Object.keys(inputs).length) result.inputs = inputs;
-  return { job: result, pathAt };
+  return { job: result, pathAt: out.at };
 }

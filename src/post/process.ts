@@ -1,14 +1,15 @@
 // The post stage: one decode of a cached original, the manifest's operations in order, one encode
 // per output. Stateless; safe to call concurrently (the scheduler bounds how many run at once).
-import { createHash } from 'node:crypto';
 import sharp, { type Sharp } from 'sharp';
 import { UserError } from '../errors.js';
 import type { OutputSpec, PostOp } from '../types.js';
 import { applyOp, predictSize, type Size } from './apply.js';
 import { extensionFor, sniffFormat } from './format.js';
 import { checkOutputOptions, checkPostOp, MAX_CANVAS_SIDE } from './ops.js';
+import { recipeHash, sha256 } from './recipe.js';
 
 export { extensionFor, sniffFormat } from './format.js';
+export { recipeHash } from './recipe.js';
 
 /** sharp's `limitInputPixels` for originals: 100 MP is far beyond any Flux output. */
 export const DEFAULT_LIMIT_INPUT_PIXELS = 100_000_000;
@@ -48,8 +49,6 @@ function configureSharp(): void {
   configured = true;
   sharp.cache(false);
 }
-
-const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
 /** Apply `post` in order to `original`, then encode once per output. See DESIGN decision 1. */
 export async function processImage(
@@ -211,35 +210,6 @@ export async function inspectImage(data: Buffer): Promise<{ format: string; widt
   return { format, width: header.width, height: header.height };
 }
 
-/**
- * The recipe hash of one output (DESIGN decision 1): sha256 hex of the canonical JSON of the
- * original's sha256, the operations, the encoding, and the sharp and libvips versions. `suffix`
- * is left out: it names the file, it does not change the bytes.
- */
-export function recipeHash(originalSha256: string, post: PostOp[], output: OutputSpec | null): string {
-  return sha256(
-    canonicalJson({
-      original: originalSha256,
-      post: post.map(({ op, options }) => ({ op, options: options ?? null })),
-      output: output ? { format: output.format, options: output.options ?? {} } : null,
-      sharp: sharp.versions.sharp,
-      vips: sharp.versions.vips,
-    }),
-  );
-}
-
-/** JSON with object keys sorted at every depth; `undefined` properties dropped, as JSON does. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v ?? null)).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
 function unknownFormat(data: Buffer, hint?: string): UserError {
   return new UserError(
     'image-format',
@@ -248,6 +218,6 @@ function unknownFormat(data: Buffer, hint?: string): UserError {
   );
 }
 
-const megapixels = (pixels: number) => `${Math.round(pixels / 1e5) / 10} MP`;
+const megapixels = (pixels: number) => (pixels >= 1e6 ? `${Math.round(pixels / 1e5) / 10} MP` : `${pixels} px`);
 const hexStart = (data: Buffer) => data.subarray(0, 8).toString('hex') || 'empty';
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
