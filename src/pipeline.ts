@@ -2,6 +2,7 @@
 // load config → load + validate + expand manifest → plan against the lock → schedule → compact lock.
 import path from 'node:path';
 import pLimit from 'p-limit';
+import { buildArtifacts, type ArtifactResult } from './artifacts/index.js';
 import { loadConfig, type ConfigOverrides, type FluxConfig } from './config/index.js';
 import { InvalidInputError, UserError } from './errors.js';
 import { OriginalCache } from './lock/cache.js';
@@ -118,6 +119,7 @@ export interface RunResult {
   project: Project;
   plan: PlanSummary;
   summary: RunSummary;
+  artifacts: ArtifactResult;
 }
 
 export async function runManifest(opts: RunOptions): Promise<RunResult> {
@@ -152,7 +154,8 @@ export async function runManifest(opts: RunOptions): Promise<RunResult> {
     const ids = new Set(manifest.jobs.map((j) => j.id));
     await journal.compact({ keep: (id) => ids.has(id) });
     await stats.save();
-    return { project, plan, summary };
+    const artifacts = await buildArtifacts({ project, entries: journal.entriesMap(), summary });
+    return { project, plan, summary, artifacts };
   } finally {
     await journal.close();
   }

@@ -1,0 +1,35 @@
+// What a run leaves beside its images besides the images: atlases, contact sheets, the gallery.
+// Built after the lock is compacted, from the lock's final state, so a rerun that changed nothing
+// rebuilds nothing (each builder skips work whose inputs did not change).
+import type { LockEntry } from '../lock/entry.js';
+import type { Project } from '../pipeline.js';
+import type { RunSummary } from '../run/events.js';
+
+export interface ArtifactContext {
+  project: Project;
+  /** The lock after the run: the last record per job id (only jobs still in the manifest). */
+  entries: ReadonlyMap<string, LockEntry>;
+  summary: RunSummary;
+}
+
+export interface ArtifactResult {
+  /** Files written (absolute paths). */
+  written: string[];
+  /** Files found up to date and left alone. */
+  unchanged: string[];
+}
+
+type Builder = (ctx: ArtifactContext) => Promise<ArtifactResult>;
+
+/** Builders run in order; each is independent of the others. */
+const BUILDERS: Builder[] = [];
+
+export async function buildArtifacts(ctx: ArtifactContext): Promise<ArtifactResult> {
+  const result: ArtifactResult = { written: [], unchanged: [] };
+  for (const build of BUILDERS) {
+    const r = await build(ctx);
+    result.written.push(...r.written);
+    result.unchanged.push(...r.unchanged);
+  }
+  return result;
+}
