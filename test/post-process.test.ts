@@ -201,6 +201,29 @@ describe('processImage: outputs', () => {
     expect(formats).toEqual(['png', 'webp', 'png', 'jpeg', 'heif', 'tiff', 'gif']);
   });
 
+  it('runs the DESIGN.md manifest example', async () => {
+    const sprite = await bordered(40, 12);
+    const [webp, pal] = await processImage(
+      sprite,
+      [p('trim', {}), p('resize', { width: 128, height: 128, fit: 'contain', kernel: 'nearest' })],
+      [out('webp', { quality: 90 }), out('png', { palette: true, colours: 32 }, '-pal')],
+    );
+    expect([webp!.ext, webp!.width, webp!.height]).toEqual(['webp', 128, 128]);
+    expect([pal!.ext, pal!.spec?.suffix, pal!.data[25]]).toEqual(['png', '-pal', 3]);
+    expect((await decode(pal!.data)).at(0, 0).slice(0, 3)).toEqual([255, 0, 0]); // border trimmed away
+  });
+
+  it('passes object forms through to sharp', async () => {
+    const grey = await solid(4, 4, [100, 100, 100, 255]);
+    expect((await run(grey, [p('threshold', { threshold: 90, greyscale: false })])).at(0, 0)[0]).toBe(255);
+    expect((await run(grey, [p('gamma', { gammaOut: 1.5 })])).width).toBe(4);
+    expect((await run(grey, [p('negate', false)])).at(0, 0)[0]).toBe(100);
+    expect((await run(grey, [p('affine', { matrix: [[1, 0], [0, 2]], interpolator: 'nearest' })])).height).toBe(8);
+    expect((await run(grey, [p('extend', 2)])).width).toBe(8);
+    expect((await run(grey, [p('resize', 2)])).height).toBe(2);
+    expect((await run(await quadrants(64, 32), [p('rotate', { angle: -90 })])).width).toBe(32);
+  });
+
   it('honours encoder options', async () => {
     const noisy = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 40 } } })
       .png()

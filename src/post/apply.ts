@@ -12,7 +12,8 @@ type Obj = Record<string, unknown>;
 // Options were checked against sharp's shapes in ops.ts; this cast only hands them over.
 type Any = any;
 
-const isBare = (v: unknown) => v === undefined || v === null || v === true || (isPlainObject(v) && Object.keys(v).length === 0);
+const isBare = (v: unknown) =>
+  v === undefined || v === null || v === true || (isPlainObject(v) && Object.keys(v).length === 0);
 
 /** The 4 affine coefficients, from `[a,b,c,d]`, `[[a,b],[c,d]]` or `{ matrix }`. */
 function affineMatrix(options: unknown): [number, number, number, number] {
@@ -36,7 +37,7 @@ export function applyOp(img: Sharp, op: string, options: unknown): Sharp {
     case 'rotate':
       return typeof options === 'number'
         ? img.rotate(options)
-        : img.rotate(o.angle as number, o.background === undefined ? undefined : { background: o.background as Any });
+        : img.rotate(o.angle as number, o.background === undefined ? {} : { background: o.background as Any });
     case 'autoOrient':
       return img.autoOrient();
     case 'affine': {
@@ -56,7 +57,7 @@ export function applyOp(img: Sharp, op: string, options: unknown): Sharp {
     case 'threshold':
       return typeof options === 'number'
         ? img.threshold(options)
-        : img.threshold(o.threshold as number | undefined, { greyscale: (o.greyscale ?? o.grayscale) as boolean | undefined });
+        : img.threshold(o.threshold as number | undefined, { greyscale: (o.greyscale ?? o.grayscale) as Any });
     case 'tint':
       return img.tint(options as Any);
     case 'modulate':
@@ -101,8 +102,9 @@ export function predictSize(op: string, options: unknown, size: Size): Size {
       return { width: w + get('left') + get('right'), height: h + get('top') + get('bottom') };
     }
     case 'rotate': {
-      const angle = ((((typeof options === 'number' ? options : (o.angle as number)) % 360) + 360) % 360) * (Math.PI / 180);
-      const [c, s] = [Math.abs(Math.cos(angle)), Math.abs(Math.sin(angle))];
+      const degrees = typeof options === 'number' ? options : (o.angle as number);
+      const radians = (degrees * Math.PI) / 180;
+      const [c, s] = [Math.abs(Math.cos(radians)), Math.abs(Math.sin(radians))];
       const round = (x: number) => Math.round(x * 1e6) / 1e6; // 90° is exact, not 1e-16 off
       return { width: Math.ceil(round(w * c + h * s)), height: Math.ceil(round(w * s + h * c)) };
     }
@@ -110,7 +112,10 @@ export function predictSize(op: string, options: unknown, size: Size): Size {
       return { width: Math.max(w, h), height: Math.max(w, h) }; // orientation may swap sides
     case 'affine': {
       const [a, b, c, d] = affineMatrix(options);
-      return { width: Math.ceil(Math.abs(a) * w + Math.abs(b) * h), height: Math.ceil(Math.abs(c) * w + Math.abs(d) * h) };
+      return {
+        width: Math.ceil(Math.abs(a) * w + Math.abs(b) * h),
+        height: Math.ceil(Math.abs(c) * w + Math.abs(d) * h),
+      };
     }
     default:
       return size; // trim shrinks; every other operation keeps the canvas
@@ -120,15 +125,16 @@ export function predictSize(op: string, options: unknown, size: Size): Size {
 function resizedSize(o: Obj, { width: w, height: h }: Size): Size {
   const tw = o.width as number | undefined;
   const th = o.height as number | undefined;
+  const scaled = (scale: number) => ({
+    width: Math.max(1, Math.round(w * scale)),
+    height: Math.max(1, Math.round(h * scale)),
+  });
   let next: Size;
-  if (tw !== undefined && th === undefined) next = { width: tw, height: Math.max(1, Math.round((h * tw) / w)) };
-  else if (th !== undefined && tw === undefined) next = { width: Math.max(1, Math.round((w * th) / h)), height: th };
-  else {
-    const [fw, fh] = [tw!, th!];
-    const fit = (o.fit as string | undefined) ?? 'cover';
-    const scale = fit === 'inside' ? Math.min(fw / w, fh / h) : fit === 'outside' ? Math.max(fw / w, fh / h) : undefined;
-    next = scale === undefined ? { width: fw, height: fh } : { width: Math.round(w * scale), height: Math.round(h * scale) };
-  }
+  if (th === undefined) next = { ...scaled(tw! / w), width: tw! };
+  else if (tw === undefined) next = { ...scaled(th / h), height: th };
+  else if (o.fit === 'inside') next = scaled(Math.min(tw / w, th / h));
+  else if (o.fit === 'outside') next = scaled(Math.max(tw / w, th / h));
+  else next = { width: tw, height: th }; // cover, contain, fill
   // sharp then leaves the image as it is
   if (o.withoutEnlargement === true && (next.width > w || next.height > h)) return { width: w, height: h };
   if (o.withoutReduction === true && (next.width < w || next.height < h)) return { width: w, height: h };

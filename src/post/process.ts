@@ -70,7 +70,9 @@ export async function processImage(
   }
 
   checkRecipe(post, outputs);
-  if (outputs.length === 0 && !originalFormat) throw unknownFormat(original, 'add an `outputs` entry to choose one');
+  if (outputs.length === 0 && !originalFormat) {
+    throw unknownFormat(original, 'add an `outputs` entry to choose the format');
+  }
   const pixels = await renderPixels(original, post, limit);
   // One sharp instance over the finished pixels; each output is a clone of it, encoded once.
   const base = sharp(pixels.data, { limitInputPixels: false });
@@ -115,14 +117,16 @@ async function renderPixels(original: Buffer, post: PostOp[], limit: number): Pr
   if (header.width * header.height > limit) {
     throw new UserError(
       'image-too-large',
-      `original is ${header.width}×${header.height} (${megapixels(header.width * header.height)}), over the ${megapixels(limit)} limit`,
+      `original is ${header.width}×${header.height} (${megapixels(header.width * header.height)}), ` +
+        `over the ${megapixels(limit)} limit`,
       'this guards against decompression bombs; raise limitInputPixels only for a trusted source',
     );
   }
   const orient = post[0]?.op === 'autoOrient';
   const input = sharp(original, { limitInputPixels: limit });
   let pixels = await toStep(orient ? input.autoOrient() : input).catch((error: unknown) => {
-    throw new UserError('image-undecodable', `original could not be decoded: ${messageOf(error)}`, undefined, { cause: error });
+    const message = `original could not be decoded: ${messageOf(error)}`;
+    throw new UserError('image-undecodable', message, undefined, { cause: error });
   });
   for (const [i, { op, options }] of post.entries()) {
     if (i === 0 && orient) continue;
@@ -132,7 +136,8 @@ async function renderPixels(original: Buffer, post: PostOp[], limit: number): Pr
     // No pixel limit here: checkCanvas bounds every step to MAX_CANVAS_SIDE a side.
     const step = sharp(pixels.data, { limitInputPixels: false });
     pixels = await toStep(applyOp(step, op, options)).catch((error: unknown) => {
-      throw new UserError('post-op', `${where}: ${messageOf(error)}`, `check the ${op} options against the image size`, { cause: error });
+      const hint = `check the ${op} options against the image at this step`;
+      throw new UserError('post-op', `${where}: ${messageOf(error)}`, hint, { cause: error });
     });
     checkCanvas(where, size, pixels, op, options);
   }
@@ -145,7 +150,8 @@ function checkCanvas(where: string, before: Size, after: Size, op: string, optio
     if (o.left + o.width > before.width || o.top + o.height > before.height) {
       throw new UserError(
         'post-op',
-        `${where}: region ${o.width}×${o.height} at (${o.left}, ${o.top}) does not fit the ${before.width}×${before.height} image`,
+        `${where}: region ${o.width}×${o.height} at (${o.left}, ${o.top}) ` +
+          `does not fit the ${before.width}×${before.height} image`,
         'make left + width and top + height fit inside the image at this step',
       );
     }
@@ -153,7 +159,8 @@ function checkCanvas(where: string, before: Size, after: Size, op: string, optio
   if (after.width > MAX_CANVAS_SIDE || after.height > MAX_CANVAS_SIDE) {
     throw new UserError(
       'post-canvas',
-      `${where}: would make a ${after.width}×${after.height} canvas from ${before.width}×${before.height}; the limit is ${MAX_CANVAS_SIDE} px a side`,
+      `${where}: would make a ${after.width}×${after.height} canvas from ${before.width}×${before.height}; ` +
+        `the limit is ${MAX_CANVAS_SIDE} px a side`,
       `reduce the ${op} sizes`,
     );
   }
@@ -171,7 +178,8 @@ async function encode(img: Sharp, format: string, options: Record<string, unknow
     const { data, info } = await encoder(options).toBuffer({ resolveWithObject: true });
     return { data, width: info.width, height: info.height };
   } catch (error) {
-    throw new UserError('post-output', `outputs[${index}] ${format}: ${messageOf(error)}`, undefined, { cause: error });
+    const message = `outputs[${index}] ${format}: ${messageOf(error)}`;
+    throw new UserError('post-output', message, undefined, { cause: error });
   }
 }
 
@@ -182,7 +190,8 @@ async function readHeader(data: Buffer): Promise<Size & { format: string }> {
     if (!meta.width || !meta.height) throw new Error('no dimensions in the header');
     return { width: meta.width, height: meta.height, format: meta.format ?? 'unknown' };
   } catch (error) {
-    throw new UserError('image-undecodable', `not a readable image (${data.length} bytes, starts ${hexStart(data)}): ${messageOf(error)}`, undefined, { cause: error });
+    const message = `not a readable image (${data.length} bytes, starts ${hexStart(data)}): ${messageOf(error)}`;
+    throw new UserError('image-undecodable', message, undefined, { cause: error });
   }
 }
 
@@ -195,14 +204,16 @@ export async function inspectImage(data: Buffer): Promise<{ format: string; widt
   const header = await readHeader(data);
   const format = sniffFormat(data) ?? header.format;
   if (header.width * header.height > DEFAULT_LIMIT_INPUT_PIXELS) {
-    throw new UserError('image-too-large', `${format} image is ${header.width}×${header.height}, over the ${megapixels(DEFAULT_LIMIT_INPUT_PIXELS)} limit`);
+    const limit = megapixels(DEFAULT_LIMIT_INPUT_PIXELS);
+    throw new UserError('image-too-large', `${format} image is ${header.width}×${header.height}, over the ${limit} limit`);
   }
   try {
     await sharp(data, { limitInputPixels: DEFAULT_LIMIT_INPUT_PIXELS }).stats();
   } catch (error) {
     throw new UserError(
       'image-undecodable',
-      `${format} image (${header.width}×${header.height}, ${data.length} bytes) is truncated or corrupt: ${messageOf(error)}`,
+      `${format} image (${header.width}×${header.height}, ${data.length} bytes) is truncated or corrupt: ` +
+        messageOf(error),
       'download it again',
       { cause: error },
     );
@@ -218,6 +229,7 @@ function unknownFormat(data: Buffer, hint?: string): UserError {
   );
 }
 
-const megapixels = (pixels: number) => (pixels >= 1e6 ? `${Math.round(pixels / 1e5) / 10} MP` : `${pixels} px`);
+const megapixels = (pixels: number) =>
+  pixels >= 1e6 ? `${Math.round(pixels / 1e5) / 10} MP` : `${pixels} px`;
 const hexStart = (data: Buffer) => data.subarray(0, 8).toString('hex') || 'empty';
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));

@@ -2,7 +2,11 @@
 // it from the cached original and an unchanged one is skipped.
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
+import { canonicalJson } from '../manifest/keys.js';
 import type { OutputSpec, PostOp } from '../types.js';
+
+/** Bump when the way steps are applied changes, so every output is rebuilt with the new logic. */
+export const PIPELINE_VERSION = 1;
 
 export const sha256 = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
 
@@ -14,6 +18,7 @@ export const sha256 = (data: Buffer | string): string => createHash('sha256').up
 export function recipeHash(originalSha256: string, post: PostOp[], output: OutputSpec | null): string {
   return sha256(
     canonicalJson({
+      pipeline: PIPELINE_VERSION,
       original: originalSha256,
       post: post.map(({ op, options }) => ({ op, options: options ?? null })),
       output: output ? { format: output.format, options: output.options ?? {} } : null,
@@ -21,16 +26,4 @@ export function recipeHash(originalSha256: string, post: PostOp[], output: Outpu
       vips: sharp.versions.vips,
     }),
   );
-}
-
-/** JSON with object keys sorted at every depth; `undefined` properties dropped, as JSON does. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v ?? null)).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }
