@@ -5,6 +5,7 @@ import pLimit from 'p-limit';
 import { buildArtifacts, type ArtifactResult } from './artifacts/index.js';
 import { loadConfig, type ConfigOverrides, type FluxConfig } from './config/index.js';
 import { InvalidInputError, UserError } from './errors.js';
+import { removeStaleTemps } from './fs/atomic.js';
 import { OriginalCache } from './lock/cache.js';
 import type { LockEntry } from './lock/entry.js';
 import { LockJournal, lockPathFor, readLockEntries } from './lock/journal.js';
@@ -131,6 +132,9 @@ export async function runManifest(opts: RunOptions): Promise<RunResult> {
   }
   const provider = opts.provider ?? createProvider(config.provider, { baseUrl: config.baseUrl, env: opts.env, config });
   const journal = await LockJournal.open(project.lockPath);
+  // Temp files of a run that was killed mid-write (their writer is dead): never visible as outputs,
+  // but litter. Holding the journal's process lock, no live run of this manifest is writing them.
+  await Promise.all([removeStaleTemps(manifest.outputDir, { recursive: true }), removeStaleTemps(project.cacheDir, { recursive: true })]);
   const stats = await OutputStatCache.load(statCachePathFor(project.cacheDir));
   try {
     const planned = await planProject(project, journal.entriesMap(), opts, stats);
