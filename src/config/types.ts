@@ -30,7 +30,7 @@ export const DEFAULT_CONFIG: FluxConfig = {
   cacheDir: '.flux-cache',
   maxJobs: 10_000,
   retryFailed: false,
-  polling: { expectedTaskMs: 8000, minIntervalMs: 250, maxIntervalMs: 5000 },
+  polling: { expectedTaskMs: 8000, minIntervalMs: 100, maxIntervalMs: 5000 },
   retry: { maxAttempts: 6, baseDelayMs: 500, maxDelayMs: 30_000, ambiguousRetry: true },
   timeouts: { headersMs: 30_000, idleMs: 30_000, taskDeadlineMs: 900_000 },
   downloads: { concurrency: 8 },

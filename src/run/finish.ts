@@ -8,6 +8,7 @@ import type { LockEntry, LockOutput } from '../lock/entry.js';
 import type { OutputStatCache } from '../lock/stat-cache.js';
 import { expectedOutputs, type OriginalRef } from '../plan/outputs.js';
 import { processImage } from '../post/process.js';
+import { embedProvenance, pinnedSeed, provenanceRecord } from '../post/provenance.js';
 import type { Job } from '../types.js';
 
 export interface FinishContext {
@@ -22,16 +23,20 @@ export interface FinishContext {
 export async function writeOutputs(job: Job, original: Buffer, ref: OriginalRef, ctx: FinishContext): Promise<LockOutput[]> {
   const want = expectedOutputs(job, ref, ctx.manifestDir, ctx.outputDir);
   const made = await processImage(original, job.post, job.outputs, { limitInputPixels: ctx.limitInputPixels });
+  const provenance = job.provenance === 'embed' ? provenanceRecord(job, { seed: pinnedSeed(job, ctx), source: ref.sha256 }) : undefined;
   const records: LockOutput[] = [];
   for (const [i, w] of want.entries()) {
     const out = made[i];
     if (!out) throw new Error(`post-processing of ${job.id} made ${made.length} outputs, expected ${want.length}`);
+    const data = provenance ? embedProvenance(out.data, out.ext, provenance) : out.data;
     const abs = path.join(ctx.manifestDir, w.path);
-    await writeFileAtomic(abs, out.data);
+    // Atomic (never half-written) but not fsynced: an output lost to a power cut is detected by size
+    // and hash on the next run and rebuilt from the cached original, which is fsynced.
+    await writeFileAtomic(abs, data, { fsync: false });
     const st = await stat(abs);
-    const sha = sha256(out.data);
+    const sha = sha256(data);
     ctx.stats?.remember(abs, st, sha);
-    records.push({ path: w.path, sha256: sha, recipe: w.recipe, bytes: out.data.length, mtimeMs: st.mtimeMs });
+    records.push({ path: w.path, sha256: sha, recipe: w.recipe, bytes: data.length, mtimeMs: st.mtimeMs });
   }
   return records;
 }

@@ -13,11 +13,13 @@ export interface PollingOptions {
 }
 
 /** Quantiles of the duration distribution at which the first polls go out. */
-const QUANTILES = [0.5, 0.8, 0.95];
+const QUANTILES = [0.12, 0.4, 0.7, 0.9, 0.97];
 const SAMPLE_SIZE = 256;
 
 export class DurationEstimator {
   private readonly samples = new Map<string, number[]>();
+  /** Sorted copies, rebuilt lazily: quantiles are asked for on every poll, samples change less often. */
+  private readonly sorted = new Map<string, number[]>();
 
   constructor(private readonly opts: PollingOptions) {}
 
@@ -26,13 +28,15 @@ export class DurationEstimator {
     if (!s) this.samples.set(model, (s = []));
     s.push(ms);
     if (s.length > SAMPLE_SIZE) s.shift();
+    this.sorted.delete(model);
   }
 
   /** Duration at quantile q (0..1) for a model; the configured estimate until one is observed. */
   quantile(model: string, q: number): number {
     const s = this.samples.get(model);
     if (!s || s.length === 0) return this.opts.expectedTaskMs * (0.4 + q);
-    const sorted = [...s].sort((a, b) => a - b);
+    let sorted = this.sorted.get(model);
+    if (!sorted) this.sorted.set(model, (sorted = [...s].sort((a, b) => a - b)));
     const idx = Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))));
     return sorted[idx]!;
   }

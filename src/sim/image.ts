@@ -17,7 +17,12 @@ export interface PlaceholderOptions {
   label?: string;
 }
 
-const CACHE_LIMIT_BYTES = 64 * 1024 * 1024;
+let CACHE_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/** Benches that replay thousands of distinct images raise this so renders stay out of the numbers. */
+export function setRenderCacheLimit(bytes: number): void {
+  CACHE_LIMIT_BYTES = bytes;
+}
 const cache = new Map<string, Promise<Buffer>>();
 const sizes = new Map<string, number>();
 let cachedBytes = 0;

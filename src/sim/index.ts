@@ -14,7 +14,7 @@ import { SeededStreams } from './rng.js';
 import { TaskStore } from './tasks.js';
 
 export type { FaultConfig, HostRole, KeyStats, LatencyOptions, RecordedRequest, RequestFaults, SimulatorOptions, SimulatorStats, TaskTiming } from './options.js';
-export { renderPlaceholder, type PlaceholderOptions, type PlaceholderFormat } from './image.js';
+export { renderPlaceholder, setRenderCacheLimit, type PlaceholderOptions, type PlaceholderFormat } from './image.js';
 
 export interface Simulator {
   /** Main API base, e.g. `http://127.0.0.1:PORT` (CometAPI `/flux/v1/…`, BFL `/v1/…`, `/replicate/v1/…`). */
