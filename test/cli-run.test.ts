@@ -52,7 +52,8 @@ async function run(args: string[] = []) {
 
 async function listOut(): Promise<string[]> {
   const files = await readdir(path.join(project.dir, 'out'), { recursive: true });
-  return files.filter((f) => f.endsWith('.webp')).map((f) => f.split(path.sep).join('/')).sort();
+  // Hidden folders (the gallery's thumbnails) are not outputs.
+  return files.filter((f) => f.endsWith('.webp') && !f.split(path.sep).some((p) => p.startsWith('.'))).map((f) => f.split(path.sep).join('/')).sort();
 }
 
 describe('flux-batch run against the simulator (cometapi protocol)', () => {

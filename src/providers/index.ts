@@ -1,7 +1,7 @@
 // Provider factory. Keys come only from the environment (DESIGN decision 12) and are registered for
 // redaction before any request can be made with them.
 import { UserError } from '../errors.js';
-import { DEFAULT_API_TIMEOUTS, type DownloadOptions, type HttpTimeouts } from '../http/index.js';
+import { DEFAULT_API_TIMEOUTS, DEFAULT_DOWNLOAD_TIMEOUTS, type DownloadOptions, type HttpTimeouts } from '../http/index.js';
 import type { Provider, ProviderName } from '../types.js';
 import { createBflProvider } from './bfl.js';
 import { createCometApiProvider } from './cometapi.js';
@@ -59,11 +59,13 @@ export function createProvider(name: ProviderName, opts: CreateProviderOptions =
   }
   const apiKey = readKey(name, opts.env ?? process.env);
   const timeouts = opts.timeouts ?? apiTimeouts(opts.config?.timeouts);
+  // Result downloads honour the configured headers/idle timeouts too (a stalled CDN must not hang a slot).
+  const download = opts.download ?? downloadTimeouts(opts.config?.timeouts);
   const common = {
     apiKey,
     ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}),
     ...(timeouts ? { timeouts } : {}),
-    ...(opts.download ? { download: opts.download } : {}),
+    ...(download ? { download } : {}),
   };
   switch (name) {
     case 'cometapi':
@@ -83,6 +85,11 @@ function apiTimeouts(t: { headersMs: number; idleMs: number } | undefined): Http
   if (!t) return undefined;
   // A total deadline keeps a trickling response from holding a slot forever.
   return { headersMs: t.headersMs, idleMs: t.idleMs, totalMs: Math.max(DEFAULT_API_TIMEOUTS.totalMs ?? 0, t.headersMs + t.idleMs) };
+}
+
+function downloadTimeouts(t: { headersMs: number; idleMs: number } | undefined): Omit<DownloadOptions, 'signal'> | undefined {
+  if (!t) return undefined;
+  return { timeouts: { headersMs: t.headersMs, idleMs: t.idleMs, totalMs: Math.max(DEFAULT_DOWNLOAD_TIMEOUTS.totalMs ?? 0, t.headersMs + t.idleMs) } };
 }
 
 function readKey(name: Exclude<ProviderName, 'mock'>, env: Record<string, string | undefined>): string {

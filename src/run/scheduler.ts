@@ -12,7 +12,8 @@ import type { OriginalCache } from '../lock/cache.js';
 import type { OutputStatCache } from '../lock/stat-cache.js';
 import { inFlightLimit } from '../models.js';
 import type { PlannedJob } from '../plan/index.js';
-import { inspectImage, sniffFormat, extensionFor } from '../post/process.js';
+import { sniffFormat, extensionFor } from '../post/process.js';
+import { verifyDownload } from '../post/verify.js';
 import type { Job, Provider, TaskRef, TaskState } from '../types.js';
 import type { JobPhase, RunEvent, RunSummary } from './events.js';
 import { lockEntry, writeOutputs } from './finish.js';
@@ -34,9 +35,14 @@ export interface SchedulerOptions {
   now?: () => number;
 }
 
-/** A job that cannot be finished; `reason` is what the summary groups by. */
+/**
+ * A job that cannot be finished; `reason` is what the summary groups by. `persist: false` for
+ * failures that say nothing about the request itself (out of credits, a bad key, an outage that
+ * outlasted every retry, a deadline): they are reported but not journalled, so the lock keeps the
+ * job's last real state and a plain rerun picks it up again (resuming its task if it has one).
+ */
 export class JobFailure extends Error {
-  constructor(readonly reason: string, readonly detail: string) {
+  constructor(readonly reason: string, readonly detail: string, readonly persist = true) {
     super(detail);
   }
 }
@@ -44,6 +50,10 @@ export class JobFailure extends Error {
 class Interrupted extends Error {}
 
 const MAX_GENERATIONS = 3;
+/** Rounds of download retries (each `retry.maxAttempts` long), with a fresh poll between rounds. */
+const DOWNLOAD_ROUNDS = 3;
+/** Rounds of poll retries a task survives before the job fails (not journalled: a rerun resumes it). */
+const POLL_ROUNDS = 3;
 
 export async function runJobs(planned: PlannedJob[], opts: SchedulerOptions): Promise<RunSummary> {
   return new Scheduler(opts).run(planned);
@@ -56,6 +66,10 @@ class Scheduler {
   private readonly estimator: DurationEstimator;
   private readonly now: () => number;
   private outOfCredits?: string;
+  /** Set by a 401/403 on submit: every other submit would be refused the same way. */
+  private authFailed?: string;
+  /** The newest journal record of each job written by this run. */
+  private readonly latest = new Map<string, LockEntry>();
   private readonly s: RunSummary = {
     total: 0, generated: 0, rebuilt: 0, skipped: 0, failed: 0, interrupted: 0, failures: {},
     paid: 0, ambiguousRetries: 0, regenerations: 0, polls: 0, downloads: 0, cost: 0, wallMs: 0, outOfCredits: false,
@@ -95,7 +109,8 @@ class Scheduler {
           this.s.skipped++;
           return this.phase(job, 'skipped', { reason: p.reason });
         case 'failed':
-          return this.fail(job, p.entry?.error?.kind ?? 'failed earlier', `${p.reason} (rerun with --retry-failed to try again)`);
+          // Already journalled as failed: reported again, never re-journalled (the lock stays as it is).
+          return this.fail(job, p.entry?.error?.kind ?? 'failed earlier', `${p.reason} (rerun with --retry-failed to try again)`, p.entry, false);
         case 'rebuild': {
           const orig = p.entry?.original;
           const data = orig ? await this.o.cache.read(orig.sha256, orig.ext) : undefined;
@@ -116,18 +131,26 @@ class Scheduler {
         this.s.interrupted++;
         return this.phase(job, 'interrupted');
       }
-      if (err instanceof JobFailure) return this.fail(job, err.reason, err.detail, p.entry);
-      if (err instanceof HttpError) return this.fail(job, httpReason(err), err.message, p.entry);
-      return this.fail(job, 'internal error', (err as Error).message ?? String(err), p.entry);
+      const prev = this.latest.get(job.id) ?? p.entry;
+      if (err instanceof JobFailure) return this.fail(job, err.reason, err.detail, prev, err.persist);
+      if (err instanceof HttpError) return this.fail(job, httpReason(err), err.message, prev, persistHttpFailure(err));
+      return this.fail(job, 'internal error', (err as Error).message ?? String(err), prev);
     }
   }
 
-  private async fail(job: Job, reason: string, detail: string, prev?: LockEntry): Promise<void> {
+  private async fail(job: Job, reason: string, detail: string, prev: LockEntry | undefined, persist = true): Promise<void> {
     this.s.failed++;
     this.s.failures[reason] = (this.s.failures[reason] ?? 0) + 1;
-    this.phase(job, 'failed', { reason: `${reason}: ${detail}` });
+    this.phase(job, 'failed', { reason: detail.startsWith(reason) ? detail : `${reason}: ${detail}` });
+    if (!persist) return;
     if (prev?.state === 'failed' && prev.error?.reason === detail) return;
-    await this.o.journal.append(lockEntry(job, this.o.provider.name, { state: 'failed', error: { kind: reason, reason: detail } }, prev));
+    await this.append(lockEntry(job, this.o.provider.name, { state: 'failed', error: { kind: reason, reason: detail } }, prev));
+  }
+
+  private async append(entry: LockEntry): Promise<LockEntry> {
+    this.latest.set(entry.id, entry);
+    await this.o.journal.append(entry);
+    return entry;
   }
 
   /** Submit (or resume), poll until ready, download; regenerate when the result expired. */
@@ -135,45 +158,66 @@ class Scheduler {
     const { job } = p;
     let entry = p.entry;
     let task = resume;
-    const seed = job.request.seed === undefined ? p.seed : undefined;
-    const sent: Job = seed === undefined ? job : { ...job, request: { ...job.request, seed } };
+    // The seed sent when the manifest gives none: the one pinned in the lock, else the one the API
+    // reports at Ready. A regeneration after an expired result so makes the same image.
+    let seed = job.request.seed === undefined ? p.seed : undefined;
+    let expiries = 0;
+    let downloadRounds = 0;
+    const expired = (reason: string) => {
+      expiries++;
+      if (expiries >= MAX_GENERATIONS) {
+        throw new JobFailure('result expired', `the result expired ${expiries} times before it could be downloaded (${reason})`);
+      }
+      this.regenerate(job, reason);
+      task = undefined;
+      downloadRounds = 0;
+    };
     this.phase(job, 'queued');
-    for (let gen = 0; ; gen++) {
-      if (gen >= MAX_GENERATIONS) throw new JobFailure('result expired', `the result expired ${gen} times before it could be downloaded`);
+    for (;;) {
       const state = await this.window.run(job.model, async () => {
         if (this.o.signal?.aborted) throw new Interrupted();
         if (!task) {
-          if (this.outOfCredits) throw new JobFailure('out of credits', `not submitted: ${this.outOfCredits}`);
+          if (this.outOfCredits) throw new JobFailure('out of credits', `not submitted: ${this.outOfCredits}`, false);
+          if (this.authFailed) throw new JobFailure('authentication', `not submitted: ${this.authFailed}`, false);
+          const sent: Job = seed === undefined ? job : { ...job, request: { ...job.request, seed } };
           const sub = await this.submit(sent);
           task = sub;
-          entry = lockEntry(job, sub.provider, {
+          entry = await this.append(lockEntry(job, sub.provider, {
             state: 'submitted', seed, cost: sub.cost, attempts: (entry?.attempts ?? 0) + 1,
             task: { id: sub.id, pollingUrl: sub.pollingUrl, submittedAt: new Date(this.now()).toISOString() },
-          }, entry);
-          await this.o.journal.append(entry);
+          }, entry));
         }
         return this.pollUntilDone(job, task, entry);
       });
       if (state.state === 'failed') {
         if (state.kind === 'not-found') {
-          this.regenerate(job, 'Task not found (expired)');
-          task = undefined;
+          expired('Task not found (expired)');
           continue;
         }
         throw new JobFailure(state.status, state.reason);
       }
+      if (job.request.seed === undefined && state.seed !== undefined && seed !== state.seed) {
+        // Journal the seed the API picked before downloading: if the result expires before it is
+        // fetched (in this run or after a crash), the regeneration sends it and makes the same image.
+        seed = state.seed;
+        entry = await this.append(lockEntry(job, this.o.provider.name, { state: 'ready', seed }, entry));
+      }
       const data = await this.download(job, state.urls);
-      if (!data) {
-        this.regenerate(job, 'result URL expired');
-        task = undefined;
+      if (data === 'expired') {
+        expired('result URL expired');
         continue;
       }
-      const reported = state.seed ?? sent.request.seed;
+      if (data instanceof HttpError) {
+        // Every retry of this round failed: poll the task again (a fresh URL, or Task not found).
+        downloadRounds++;
+        if (downloadRounds >= DOWNLOAD_ROUNDS) throw new JobFailure(httpReason(data), `download kept failing: ${data.message}`, false);
+        continue;
+      }
+      const reported = state.seed ?? seed ?? job.request.seed;
       const ext = extensionFor(sniffFormat(data) ?? 'png');
       const { sha256 } = await this.o.cache.put(data, ext);
       const bytes = data.length;
-      entry = lockEntry(job, this.o.provider.name, { state: 'cached', seed: typeof reported === 'number' ? reported : undefined, original: { sha256, ext, bytes } }, entry);
-      await this.o.journal.append(entry);
+      entry = await this.append(lockEntry(job, this.o.provider.name, { state: 'cached', seed: typeof reported === 'number' ? reported : undefined, original: { sha256, ext, bytes } }, entry));
       this.s.generated++;
       return this.finish(job, data, { sha256, ext, bytes }, entry, entry.seed);
     }
@@ -201,9 +245,19 @@ class Scheduler {
       return sub;
     } catch (err) {
       if (err instanceof HttpError && err.status === 402) {
-        this.outOfCredits ??= err.message;
-        this.o.emit({ type: 'out-of-credits', message: err.message });
-        throw new JobFailure('out of credits', err.message);
+        // Stop submitting; tasks in flight finish. Not journalled: after a top-up, a rerun submits.
+        if (this.outOfCredits === undefined) {
+          this.outOfCredits = err.message;
+          this.o.emit({ type: 'out-of-credits', message: err.message });
+        }
+        throw new JobFailure('out of credits', err.message, false);
+      }
+      if (err instanceof HttpError && (err.status === 401 || err.status === 403)) {
+        this.authFailed ??= err.message;
+        throw new JobFailure('authentication', err.message, false);
+      }
+      if (err instanceof HttpError && err.failure === 'ambiguous' && !this.o.config.retry.ambiguousRetry) {
+        throw new JobFailure('ambiguous submit', `${err.message}; the server may have taken it, so it was not retried (retry.ambiguousRetry is false)`, false);
       }
       if (isAbort(err)) throw new Interrupted();
       throw err;
@@ -215,38 +269,55 @@ class Scheduler {
     const submittedAt = entry?.task?.submittedAt ? Date.parse(entry.task.submittedAt) : this.now();
     this.phase(job, 'generating');
     let polls = 0;
+    let failedRounds = 0;
     let progress: number | undefined;
+    let lastPendingMs: number | undefined;
     for (;;) {
       const elapsedMs = this.now() - submittedAt;
-      if (elapsedMs > c.timeouts.taskDeadlineMs) {
-        throw new JobFailure('timed out', `task ${task.id} not ready after ${Math.round(elapsedMs / 1000)} s (timeouts.taskDeadlineMs)`);
+      // Checked after at least one poll: a task resumed long after it was submitted gets one look.
+      if (polls > 0 && elapsedMs > c.timeouts.taskDeadlineMs) {
+        throw new JobFailure('timed out', `task ${task.id} not ready after ${(elapsedMs / 1000).toFixed(elapsedMs < 10_000 ? 1 : 0)} s (timeouts.taskDeadlineMs: ${c.timeouts.taskDeadlineMs})`, false);
       }
-      const delay = nextPollDelay(job.model, { polls, elapsedMs, progress }, this.estimator, c.polling);
+      let delay = nextPollDelay(job.model, { polls, elapsedMs, progress }, this.estimator, c.polling);
+      if (polls > 0) delay = Math.max(0, Math.min(delay, c.timeouts.taskDeadlineMs - elapsedMs + 1));
       try {
         await sleep(delay, undefined, { signal: this.o.signal });
       } catch {
         throw new Interrupted();
       }
       polls++;
-      this.s.polls++;
-      const state = await withRetry(() => this.o.provider.poll(task, { signal: this.o.signal }), {
-        kind: 'get', policy: c.retry, signal: this.o.signal,
-        onRetry: (i) => this.o.emit({ type: 'retry', id: job.id, what: 'poll', message: i.error.message, delayMs: i.delayMs, ambiguous: false }),
-      }).catch((err: unknown) => {
-        throw isAbort(err) ? new Interrupted() : err;
-      });
+      let state: TaskState;
+      try {
+        state = await withRetry(() => {
+          this.s.polls++;
+          return this.o.provider.poll(task, { signal: this.o.signal });
+        }, {
+          kind: 'get', policy: c.retry, signal: this.o.signal,
+          onRetry: (i) => this.o.emit({ type: 'retry', id: job.id, what: 'poll', message: i.error.message, delayMs: i.delayMs, ambiguous: false }),
+        });
+      } catch (err) {
+        if (isAbort(err) || this.o.signal?.aborted) throw new Interrupted();
+        // An outage longer than one round of retries: the task is paid for, so keep looking (bounded).
+        if (err instanceof HttpError && err.failure !== 'fatal' && ++failedRounds < POLL_ROUNDS) continue;
+        throw err;
+      }
+      failedRounds = 0;
       if (state.state === 'pending') {
         if (state.progress !== undefined && state.progress !== progress) this.phase(job, 'generating', { progress: state.progress });
         progress = state.progress;
+        lastPendingMs = this.now() - submittedAt;
         continue;
       }
-      if (state.state === 'ready') this.estimator.observe(job.model, this.now() - submittedAt);
+      if (state.state === 'ready') this.estimator.observe(job.model, observedDuration(lastPendingMs, progress, this.now() - submittedAt));
       return state;
     }
   }
 
-  /** Fetch and verify the image; undefined when the result URL expired (the caller regenerates). */
-  private async download(job: Job, urls: string[]): Promise<Buffer | undefined> {
+  /**
+   * Fetch and verify the image. `'expired'` when the result URL was refused (the caller
+   * regenerates); the last error when a whole round of retries failed (the caller polls again).
+   */
+  private async download(job: Job, urls: string[]): Promise<Buffer | 'expired' | HttpError> {
     const url = urls[0];
     if (!url) throw new JobFailure('Error', 'the API reported the task ready but gave no image URL');
     this.phase(job, 'downloading');
@@ -255,14 +326,15 @@ class Scheduler {
         return await withRetry(async () => {
           this.s.downloads++;
           const data = await this.o.provider.download(url, {});
-          await verifyImage(data, job);
+          await verifyImage(data, job, this.o.provider.family);
           return data;
         }, {
           kind: 'get', policy: this.o.config.retry,
           onRetry: (i) => this.o.emit({ type: 'retry', id: job.id, what: 'download', message: i.error.message, delayMs: i.delayMs, ambiguous: false }),
         });
       } catch (err) {
-        if (err instanceof HttpError && err.expired) return undefined;
+        if (err instanceof HttpError && err.expired) return 'expired';
+        if (err instanceof HttpError && err.failure !== 'fatal') return err;
         throw err;
       }
     });
@@ -271,20 +343,36 @@ class Scheduler {
   private async finish(job: Job, data: Buffer, original: { sha256: string; ext: string; bytes: number }, entry: LockEntry, seed: number | undefined): Promise<void> {
     this.phase(job, 'processing');
     const outputs = await this.sharp(() => writeOutputs(job, data, original, this.o));
-    await this.o.journal.append(lockEntry(job, this.o.provider.name, { state: 'done', seed, original, outputs }, entry));
+    await this.append(lockEntry(job, this.o.provider.name, { state: 'done', seed, original, outputs }, entry));
     this.phase(job, 'done', { outputs: outputs.map((o) => o.path) });
   }
 }
 
-/** A download that is not a whole, decodable image is fetched again. */
-async function verifyImage(data: Buffer, job: Job): Promise<void> {
-  const format = sniffFormat(data);
+/**
+ * Best guess of how long a task took, for the polling estimator. The moment it was seen ready is
+ * only an upper bound (it includes the polling delay, and feeding that back would make polls ever
+ * later); the last progress report extrapolates well, else the middle of the last pending and the
+ * ready poll.
+ */
+function observedDuration(lastPendingMs: number | undefined, progress: number | undefined, seenMs: number): number {
+  if (lastPendingMs === undefined) return seenMs * 0.75;
+  if (progress !== undefined && progress > 0.05 && progress < 1) return Math.min(seenMs, Math.max(lastPendingMs, lastPendingMs / progress));
+  return (lastPendingMs + seenMs) / 2;
+}
+
+/** A download that is not a whole image of the requested format is fetched again. */
+async function verifyImage(data: Buffer, job: Job, family: string): Promise<void> {
+  const asked = job.request.output_format;
   try {
-    if (!format) throw new Error('not a PNG, JPEG, WebP, AVIF, TIFF or GIF image');
-    await inspectImage(data);
+    await verifyDownload(data, typeof asked === 'string' && family !== 'replicate' ? asked : undefined);
   } catch (err) {
     throw new HttpError(`downloaded image for ${job.id} is corrupt: ${(err as Error).message}`, 'not-sent');
   }
+}
+
+/** Only answers about the request itself stay failed on a rerun; outages and account problems do not. */
+function persistHttpFailure(err: HttpError): boolean {
+  return err.code === 'invalid-request';
 }
 
 function httpReason(err: HttpError): string {

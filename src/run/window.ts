@@ -8,7 +8,7 @@ export class InFlightWindow {
   private readonly global: LimitFunction;
   private readonly models = new Map<string, LimitFunction>();
   private credit = 0;
-  private lastDecrease = 0;
+  private lastDecrease = -Infinity;
 
   constructor(
     readonly max: number,
