@@ -38,6 +38,8 @@ export interface ModelSpec {
   providers: readonly ProviderName[];
   /** Replicate model id (`owner/name`), when Replicate offers it. */
   replicateId?: string;
+  /** How this model's request fields travel in the Replicate format (see `toReplicateRequest`). */
+  replicate?: ReplicateSpec;
   /** USD per image where known (FLUX.2: the first megapixel; see `estimateCost`). */
   priceUsd?: number;
   /** FLUX.2: USD per further megapixel, input or output. */
@@ -247,7 +249,7 @@ const editCommon: Record<string, FieldSpec> = {
 
 const fillFields: Record<string, FieldSpec> = {
   image: img('Image to modify; may carry an alpha mask.'),
-  mask: img('Mask of the areas to modify (same size as the image; white = change).'),
+  mask: img('Mask of the areas to modify (same size as the image; white = change). Required by flux-batch, although the API accepts an alpha mask inside `image`.'),
   ...editCommon,
 };
 
@@ -291,7 +293,6 @@ const schnellFields: Record<string, FieldSpec> = {
     default: '1:1',
   }),
   seed: common.seed,
-  num_outputs: int('Images per prediction.', { min: 1, max: 4, default: 1 }),
   num_inference_steps: int('Number of steps.', { min: 1, max: 4, default: 4 }),
   megapixels: str('Approximate output size in megapixels.', { enum: ['1', '0.25'], default: '1' }),
   output_format: str('Output format.', { enum: ['webp', 'jpg', 'png'], default: 'webp' }),
@@ -325,7 +326,10 @@ const MODELS: readonly ModelSpec[] = [
   flux1('flux-pro-1.1-ultra', 'FLUX1.1 [pro] Ultra', ultraFields, [], WITH_REPLICATE, {
     replicateId: 'black-forest-labs/flux-1.1-pro-ultra',
   }),
-  flux1('flux-pro-1.0-fill', 'FLUX.1 Fill [pro]', fillFields, [['image']]),
+  // The spec makes `mask` optional (the image's alpha channel may carry it), but a fill sent without a
+  // mask is the usual mistake (an opaque image with nothing marked still costs a generation), so
+  // flux-batch requires an explicit `mask` file: to use an alpha mask, save it as a mask image.
+  flux1('flux-pro-1.0-fill', 'FLUX.1 Fill [pro]', fillFields, [['image'], ['mask']]),
   flux1('flux-pro-1.0-expand', 'FLUX.1 Expand [pro]', expandFields, [['image']]),
   flux1('flux-pro-1.0-canny', 'FLUX.1 Canny [pro]', cannyFields, [['prompt'], ['control_image', 'preprocessed_image']], FLUX1_ALL, {
     note: 'probably deprecated upstream (unconfirmed)',
@@ -474,4 +478,181 @@ export function estimateCost(model: string, request: Record<string, unknown>): n
   const inputs = Object.keys(request).filter((k) => /^input_image(_\d+)?$/.test(k) && request[k] != null).length;
   const usd = spec.priceUsd + (outMp - 1 + inputs) * spec.pricePerMpUsd;
   return Math.round(usd * 1e5) / 1e5;
+}
+
+// ---- Replicate format ---------------------------------------------------------------------------
+//
+// Manifests use BFL's field names for every provider (one manifest, one validation). Replicate's
+// models name some inputs differently and lack others; a field a model does not take is silently
+// ignored there and still charged, so every BFL field is either mapped or refused before sending:
+//   - `output_format: jpeg` → `jpg` (Replicate's enum is webp | jpg | png; some models only jpg | png).
+//   - `width`/`height` → `aspect_ratio: "custom"` plus width/height where the model has custom sizes
+//     (flux-pro, flux-1.1-pro, FLUX.2); flux-dev has no custom size, so W:H must reduce to one of its
+//     aspect ratios and the size becomes `megapixels` "0.25" (≤ 0.5 MP asked) or "1".
+//   - `steps` → `num_inference_steps` (flux-dev); `input_image…input_image_8` → `input_images: [...]`
+//     (FLUX.2); `webhook_url` → the prediction's top-level `webhook`.
+//   - refused: `webhook_secret` (Replicate signs webhooks with the account's key), and the fields a
+//     model lacks on Replicate (listed per model below with the reason).
+//   - `aspect_ratio` must be one of the model's Replicate values (BFL takes any ratio in range).
+// Sources: PROTOCOLS 2.2/3.2 and Replicate's model pages; the per-model input lists beyond
+// flux-1.1-pro and flux-schnell are from those pages, not from an official spec (UNCONFIRMED).
+
+export interface ReplicateSpec {
+  id: string;
+  /** How width/height travel: `custom` (aspect_ratio "custom" + width/height) or `aspect` (reduced to aspect_ratio + megapixels). */
+  size?: 'custom' | 'aspect';
+  /** The model's Replicate `aspect_ratio` values. */
+  aspectRatios?: readonly string[];
+  /** Replicate's `output_format` values. */
+  formats: readonly string[];
+  /** BFL field → Replicate input name. */
+  rename?: Readonly<Record<string, string>>;
+  /** `input_image…` go as one `input_images` list. */
+  imageList?: boolean;
+  /** Fields of the BFL table this model does not take on Replicate, with why. */
+  unsupported?: Readonly<Record<string, string>>;
+}
+
+const REPLICATE_FORMATS = ['webp', 'jpg', 'png'] as const;
+const FLUX1_RATIOS = ['1:1', '16:9', '21:9', '3:2', '2:3', '4:5', '5:4', '3:4', '4:3', '9:16', '9:21'] as const;
+const KONTEXT_RATIOS = ['match_input_image', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '4:5', '5:4', '21:9', '9:21', '2:1', '1:2'] as const;
+const NOT_ON_REPLICATE = (id: string) => `not an input of ${id} on Replicate`;
+
+const REPLICATE: Record<string, ReplicateSpec> = {
+  'flux-schnell': { id: 'black-forest-labs/flux-schnell', formats: REPLICATE_FORMATS, aspectRatios: FLUX1_RATIOS },
+  'flux-dev': {
+    id: 'black-forest-labs/flux-dev',
+    size: 'aspect',
+    aspectRatios: FLUX1_RATIOS,
+    formats: REPLICATE_FORMATS,
+    rename: { steps: 'num_inference_steps' },
+    unsupported: {
+      image_prompt: 'Replicate\'s flux-dev has no Redux image prompt (its `image` is img2img)',
+      prompt_upsampling: NOT_ON_REPLICATE('flux-dev'),
+      safety_tolerance: NOT_ON_REPLICATE('flux-dev'),
+    },
+  },
+  'flux-pro': { id: 'black-forest-labs/flux-pro', size: 'custom', formats: REPLICATE_FORMATS },
+  'flux-pro-1.1': { id: 'black-forest-labs/flux-1.1-pro', size: 'custom', formats: REPLICATE_FORMATS },
+  'flux-pro-1.1-ultra': {
+    id: 'black-forest-labs/flux-1.1-pro-ultra',
+    aspectRatios: FLUX1_RATIOS,
+    formats: ['jpg', 'png'],
+    unsupported: { prompt_upsampling: NOT_ON_REPLICATE('flux-1.1-pro-ultra') },
+  },
+  'flux-kontext-pro': {
+    id: 'black-forest-labs/flux-kontext-pro',
+    aspectRatios: KONTEXT_RATIOS,
+    formats: ['jpg', 'png'],
+    unsupported: Object.fromEntries(['input_image_2', 'input_image_3', 'input_image_4'].map((f) => [f, 'Replicate\'s flux-kontext-pro takes one input_image'])),
+  },
+  'flux-kontext-max': {
+    id: 'black-forest-labs/flux-kontext-max',
+    aspectRatios: KONTEXT_RATIOS,
+    formats: ['jpg', 'png'],
+    unsupported: Object.fromEntries(['input_image_2', 'input_image_3', 'input_image_4'].map((f) => [f, 'Replicate\'s flux-kontext-max takes one input_image'])),
+  },
+  'flux-2-pro': { id: 'black-forest-labs/flux-2-pro', size: 'custom', formats: REPLICATE_FORMATS, imageList: true },
+  'flux-2-flex': {
+    id: 'black-forest-labs/flux-2-flex',
+    size: 'custom',
+    formats: REPLICATE_FORMATS,
+    imageList: true,
+    unsupported: { input_image_blob_path: NOT_ON_REPLICATE('flux-2-flex') },
+  },
+};
+
+for (const m of MODELS as ModelSpec[]) {
+  const r = REPLICATE[m.id];
+  if (r) m.replicate = r;
+}
+
+export interface ReplicateRequest {
+  /** The prediction's `input`. */
+  input: Record<string, unknown>;
+  /** The prediction's top-level `webhook`, from `webhook_url`. */
+  webhook?: string;
+  /** Why fields cannot be sent; non-empty means: do not send. */
+  problems: { field: string; message: string }[];
+}
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+/**
+ * A request in BFL's field names → the Replicate-format prediction for `model` (image fields
+ * already encoded). Pure; `problems` lists every field that would be ignored or refused.
+ */
+export function toReplicateRequest(model: string | ModelSpec, request: Record<string, unknown>): ReplicateRequest {
+  const spec = typeof model === 'string' ? getModel(model) : model;
+  const r = spec?.replicate;
+  const problems: ReplicateRequest['problems'] = [];
+  if (!spec || !r) {
+    return { input: { ...request }, problems: [{ field: 'model', message: `${spec?.id ?? String(model)} is not available in the Replicate format` }] };
+  }
+  const input: Record<string, unknown> = {};
+  const images: unknown[] = [];
+  let webhook: string | undefined;
+  for (const [field, value] of Object.entries(request)) {
+    if (value === undefined || value === null) continue;
+    const why = r.unsupported?.[field];
+    if (why) {
+      problems.push({ field, message: `\`${field}\` cannot be sent to ${r.id}: ${why}` });
+      continue;
+    }
+    if (field === 'webhook_url') {
+      webhook = String(value);
+      continue;
+    }
+    if (field === 'webhook_secret') {
+      problems.push({ field, message: `\`webhook_secret\` cannot be sent to ${r.id}: Replicate signs webhooks with your account's signing key` });
+      continue;
+    }
+    if (field === 'width' || field === 'height') continue; // below
+    if (r.imageList && /^input_image(_\d+)?$/.test(field)) {
+      images[field === 'input_image' ? 0 : Number(field.slice('input_image_'.length)) - 1] = value;
+      continue;
+    }
+    if (field === 'output_format') {
+      const v = value === 'jpeg' ? 'jpg' : value;
+      if (typeof v !== 'string' || !r.formats.includes(v)) {
+        problems.push({ field, message: `\`output_format: ${String(value)}\` is not offered by ${r.id} on Replicate; use ${r.formats.map((f) => (f === 'jpg' ? 'jpeg' : f)).join(', ')}` });
+        continue;
+      }
+      input.output_format = v;
+      continue;
+    }
+    if (field === 'aspect_ratio' && r.aspectRatios && !r.aspectRatios.includes(String(value))) {
+      problems.push({ field, message: `\`aspect_ratio: ${String(value)}\` is not offered by ${r.id} on Replicate; use one of ${r.aspectRatios.join(', ')}` });
+      continue;
+    }
+    input[r.rename?.[field] ?? field] = value;
+  }
+  if (images.length > 0) input.input_images = images.filter((x) => x !== undefined);
+  const { width, height } = request;
+  const hasSize = (typeof width === 'number' && width > 0) || (typeof height === 'number' && height > 0);
+  if (hasSize) {
+    if (r.size === 'custom') {
+      if (typeof width === 'number' && typeof height === 'number' && width > 0 && height > 0) {
+        Object.assign(input, { aspect_ratio: 'custom', width, height });
+      } else {
+        problems.push({ field: 'width', message: `${r.id} on Replicate needs both width and height for a custom size` });
+      }
+    } else if (r.size === 'aspect' && typeof width === 'number' && typeof height === 'number' && width > 0 && height > 0) {
+      const g = gcd(width, height);
+      const ratio = `${width / g}:${height / g}`;
+      if (r.aspectRatios?.includes(ratio)) {
+        input.aspect_ratio = ratio;
+        input.megapixels = width * height <= 500_000 ? '0.25' : '1';
+      } else {
+        problems.push({
+          field: 'width',
+          message: `${width}×${height} (${ratio}) cannot be sent to ${r.id}: Replicate's ${spec.id} takes no width/height, only the aspect ratios ${r.aspectRatios?.join(', ')}`,
+        });
+      }
+    } else {
+      const why = r.size ? 'needs both width and height' : 'takes no width/height';
+      problems.push({ field: 'width', message: `${r.id} on Replicate ${why}` });
+    }
+  }
+  return { input, ...(webhook !== undefined ? { webhook } : {}), problems };
 }

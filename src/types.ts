@@ -1,5 +1,7 @@
 // Shared types: the contracts between the stages of the pipeline.
 // Each stage (manifest → plan → run → post → lock) owns its module; these are the shapes that cross.
+import type { AtlasSpec } from './post/atlas-spec.js';
+import type { ContactSheetSpec } from './post/contact-sheet.js';
 
 export type ProviderName = 'cometapi' | 'bfl' | 'replicate' | 'mock';
 export const PROVIDER_NAMES: readonly ProviderName[] = ['cometapi', 'bfl', 'replicate', 'mock'];
@@ -69,6 +71,8 @@ export interface Job {
   source: SourcePos;
   /** Local files referenced by image fields: request field → absolute path (hashed into the key). */
   inputs?: Record<string, string>;
+  /** `provenance:`: a sidecar JSON beside the outputs; `embed` also writes it into each image as XMP. */
+  provenance?: 'sidecar' | 'embed';
 }
 
 /** A validated, expanded manifest. */
@@ -80,6 +84,10 @@ export interface Manifest {
   /** Absolute output root. */
   outputDir: string;
   jobs: Job[];
+  /** Sprite sheets to pack after the run (`atlas:` on jobs, `atlases:` at the top). */
+  atlases?: AtlasSpec[];
+  /** Grid images to draw after the run (`contact_sheet:` on jobs). */
+  contactSheets?: ContactSheetSpec[];
 }
 
 /** A task as the provider knows it: enough to poll it again, also from another process. */

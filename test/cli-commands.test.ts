@@ -98,7 +98,7 @@ describe('plan, run, status, gc on the mock provider', () => {
     expect(r.stdout).toMatch(/done 3, stale 1, pending 0, failed 1/);
     const j = JSON.parse((await runCli(['status', 's.yaml', '--json'], { cwd: dir })).stdout);
     expect(j.totals).toEqual({ done: 3, stale: 1, pending: 0, failed: 1 });
-    expect(j.jobs.find((x: { id: string }) => x.id.startsWith('bad')).error).toMatch(/Moderated/);
+    expect(j.jobs.find((x: { id: string }) => x.id.startsWith('bad')).error).toMatch(/moderated/i);
   });
 
   it('a rerun keeps the failed job failed unless --retry-failed, and restores the deleted output', async () => {

@@ -11,7 +11,7 @@ import { OUTPUT_FORMATS } from '../src/types.js';
 type Schema = { properties?: Record<string, Schema>; type?: string | string[]; examples?: unknown[]; anyOf?: Schema[] } & Record<string, unknown>;
 const schema = manifestSchema() as Schema & { definitions: Record<string, Schema> };
 const jobBody = schema.definitions.jobBody as Schema;
-const MANIFEST_ONLY = ['name', 'model', 'matrix', 'include', 'exclude', 'path', 'post', 'outputs'];
+const MANIFEST_ONLY = ['name', 'model', 'matrix', 'include', 'exclude', 'path', 'post', 'outputs', 'atlas', 'contact_sheet', 'provenance'];
 
 describe('manifest schema', () => {
   test('job properties = request fields of models.ts + manifest-only keys', () => {
@@ -36,7 +36,7 @@ describe('manifest schema', () => {
   });
 
   test('top level and descriptions', () => {
-    expect(Object.keys(schema.properties ?? {})).toEqual(['version', 'output', 'defaults', 'jobs']);
+    expect(Object.keys(schema.properties ?? {})).toEqual(['version', 'output', 'defaults', 'jobs', 'atlases']);
     expect(schema.additionalProperties).toBe(false);
     expect(jobBody.additionalProperties).toBe(false);
     for (const [key, prop] of Object.entries(jobBody.properties ?? {})) expect(prop.description, key).toBeTruthy();

@@ -46,7 +46,8 @@ async function walk(dir: string): Promise<string[]> {
 async function expectAllImagesGood(dir: string, n: number): Promise<void> {
   const all = (await walk(path.join(dir, 'out'))).sort();
   expect(all.filter((f) => /\.tmp$/.test(f))).toEqual([]);
-  const files = all.filter((f) => !f.split(path.sep).some((p) => p.startsWith('.'))); // not the gallery's thumbnails
+  // Images only, and not the gallery's thumbnails (a hidden folder).
+  const files = all.filter((f) => /\.(png|webp)$/.test(f) && !f.split(path.sep).some((p) => p.startsWith('.')));
   expect(files.filter((f) => f.endsWith('.png'))).toHaveLength(n);
   expect(files.filter((f) => f.endsWith('.webp'))).toHaveLength(n);
   for (const f of files) {

@@ -1,8 +1,12 @@
 // What a run leaves beside its images besides the images: atlases, contact sheets, the gallery.
 // Built after the lock is compacted, from the lock's final state, so a rerun that changed nothing
 // rebuilds nothing (each builder skips work whose inputs did not change).
+import { buildProvenanceSidecars } from '../export/sidecars.js';
 import type { LockEntry } from '../lock/entry.js';
+import { buildAtlases } from '../post/atlas-build.js';
+import { buildContactSheets } from '../post/contact-sheet.js';
 import type { Project } from '../pipeline.js';
+import { buildGallery } from '../report/gallery.js';
 import type { RunSummary } from '../run/events.js';
 
 export interface ArtifactContext {
@@ -22,7 +26,7 @@ export interface ArtifactResult {
 type Builder = (ctx: ArtifactContext) => Promise<ArtifactResult>;
 
 /** Builders run in order; each is independent of the others. */
-const BUILDERS: Builder[] = [];
+const BUILDERS: Builder[] = [buildProvenanceSidecars, buildAtlases, buildContactSheets, buildGallery];
 
 export async function buildArtifacts(ctx: ArtifactContext): Promise<ArtifactResult> {
   const result: ArtifactResult = { written: [], unchanged: [] };

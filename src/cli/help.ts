@@ -19,6 +19,7 @@ Commands:
   validate <manifest>  check the manifest and config; report every problem at once
   status <manifest>    done / stale / pending / failed per job, from the lock and files
   gc <manifest>        remove cached originals (and with --outputs, files) no lock refers to
+  export <manifest> <dir>  write finished images as a dataset (Hugging Face ImageFolder + metadata.jsonl)
   models               list the models each provider offers and the fields they take
   sim                  run the offline Flux API simulator (for dry runs against a local server)
 
@@ -69,6 +70,20 @@ Options:
   --outputs     also collect orphaned output files
   --dry-run     show what would be removed, remove nothing
   --yes         do not ask (required for --outputs without a terminal)
+
+${COMMON_HELP}`,
+  export: `Usage: flux-batch export <manifest> --format imagefolder <dir> [options]
+
+Writes the finished images of <manifest> (jobs in state done, outputs intact) to <dir>/train/ in
+Hugging Face's ImageFolder layout, with metadata.jsonl: file_name, prompt, seed, model, job and the
+matrix variables, one line per image. Files are hard-linked when possible, else copied.
+
+Options:
+  --format <name>      imagefolder (the only one for now; the default)
+  --output <n|suffix>  which output of each job: its index in \`outputs\` (default 0) or its suffix
+  --split <name>       split folder (default train)
+  --force              replace <dir>/<split> when <dir> is not empty (default: refuse)
+  --copy               copy files instead of hard-linking them
 
 ${COMMON_HELP}`,
   models: `Usage: flux-batch models [--provider <name>] [--json]

@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   validate: async () => (await import('./commands/validate.js')).validateCommand,
   status: async () => (await import('./commands/status.js')).statusCommand,
   gc: async () => (await import('./commands/gc.js')).gcCommand,
+  export: async () => (await import('./commands/export.js')).exportCommand,
   models: async () => (await import('./commands/models.js')).modelsCommand,
   sim: async () => (await import('./commands/sim.js')).simCommand,
 };

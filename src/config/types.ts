@@ -13,6 +13,8 @@ export interface FluxConfig {
   timeouts: { headersMs: number; idleMs: number; taskDeadlineMs: number };
   downloads: { concurrency: number };
   mock: { taskMs: number };
+  /** Provider `replicate`: create route and `Prefer: wait=N`. */
+  replicate?: { route?: 'models' | 'predictions'; preferWait?: number };
 }
 
 /** Flags that override the config file. */

@@ -37,7 +37,7 @@ export function jobsOf(data: Plain): [number, Plain][] {
 }
 
 /** Keys of a job that are not request fields. */
-export const MANIFEST_KEYS: readonly string[] = ['name', 'model', 'matrix', 'include', 'exclude', 'path', 'post', 'outputs'];
+export const MANIFEST_KEYS: readonly string[] = ['name', 'model', 'matrix', 'include', 'exclude', 'path', 'post', 'outputs', 'atlas', 'contact_sheet', 'provenance'];
 
 /** Template builtins; matrix keys may not reuse them. */
 export const BUILTIN_VARS: readonly string[] = ['job', 'model', 'seed', 'index', 'hash'];

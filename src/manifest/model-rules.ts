@@ -1,5 +1,5 @@
 // Per-model rules, run on each expanded cell's request (after defaults and templating).
-import { checkRequestField, listModels, type ModelSpec } from '../models.js';
+import { checkRequestField, listModels, toReplicateRequest, type ModelSpec } from '../models.js';
 import type { ManifestContext } from './context.js';
 import type { Seg } from './source.js';
 
@@ -85,4 +85,23 @@ export const ruleRequiredFields: CellRule = ({ ctx, model, request, at }) => {
   }
 };
 
-export const MODEL_RULES: readonly CellRule[] = [ruleFieldsAccepted, ruleFieldValues, rulePixelLimit, ruleRequiredFields];
+/**
+ * Provider `replicate`: every field must survive the mapping to Replicate's input names
+ * (models.ts `toReplicateRequest`); one the model would ignore there is refused here, before sending.
+ */
+export const ruleReplicateFields: CellRule = ({ ctx, model, request, sources, at }) => {
+  if (ctx.opts.provider !== 'replicate' || !model.replicate) return;
+  const known = Object.fromEntries(Object.entries(request).filter(([f]) => model.fields[f]));
+  for (const p of toReplicateRequest(model, known).problems) {
+    ctx.sink.add({
+      code: 'replicate-field',
+      path: sources.get(p.field) ?? at,
+      atKey: true,
+      message: p.message,
+      received: request[p.field],
+      hint: 'change or remove it, or use provider bfl / cometapi, which take BFL\'s fields as they are',
+    });
+  }
+};
+
+export const MODEL_RULES: readonly CellRule[] = [ruleFieldsAccepted, ruleFieldValues, rulePixelLimit, ruleRequiredFields, ruleReplicateFields];

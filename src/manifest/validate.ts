@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { InputIssue, Job, Manifest } from '../types.js';
+import { resolveArtifacts } from './artifacts.js';
 import { buildJob, type BuiltJob } from './build.js';
 import { checkPathCollisions } from './collisions.js';
 import { isPlain, jobsOf, type LoadManifestOptions, type ManifestContext } from './context.js';
@@ -66,6 +67,7 @@ export function validateManifestText(text: string, file: string, opts: LoadManif
     else if (m?.[2]) dirty.dirtyTop.add('defaults');
   }
   const jobs = dirty.dirtyTop.has('defaults') || dirty.dirtyTop.has('') ? [] : expandJobs(ctx, dirty.dirtyJobs);
+  const artifacts = resolveArtifacts(ctx, jobs);
   if (sink.hasErrors()) return { issues: sink.sorted() };
   const manifest: Manifest = {
     file,
@@ -74,6 +76,8 @@ export function validateManifestText(text: string, file: string, opts: LoadManif
     outputDir: resolve(dir, typeof data.output === 'string' ? data.output : 'out'),
     jobs,
   };
+  if (artifacts.atlases.length) manifest.atlases = artifacts.atlases;
+  if (artifacts.contactSheets.length) manifest.contactSheets = artifacts.contactSheets;
   return { manifest, issues: sink.sorted() };
 }
 

@@ -29,6 +29,7 @@ export interface CreateProviderOptions {
   config?: {
     timeouts?: { headersMs: number; idleMs: number };
     mock?: { taskMs: number };
+    replicate?: { route?: ReplicateRoute; preferWait?: number };
   };
 }
 
@@ -72,12 +73,15 @@ export function createProvider(name: ProviderName, opts: CreateProviderOptions =
       return createCometApiProvider(common);
     case 'bfl':
       return createBflProvider(common);
-    case 'replicate':
+    case 'replicate': {
+      const route = opts.route ?? opts.config?.replicate?.route;
+      const wait = opts.preferWaitSeconds ?? opts.config?.replicate?.preferWait;
       return createReplicateProvider({
         ...common,
-        ...(opts.route ? { route: opts.route } : {}),
-        ...(opts.preferWaitSeconds !== undefined ? { preferWaitSeconds: opts.preferWaitSeconds } : {}),
+        ...(route ? { route } : {}),
+        ...(wait !== undefined ? { preferWaitSeconds: wait } : {}),
       });
+    }
   }
 }
 

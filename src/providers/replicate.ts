@@ -2,7 +2,18 @@
 // with `Authorization: Bearer`. `urls.get` in responses points at api.replicate.com and is never
 // followed. Query responses come either as a Replicate prediction or wrapped in a task envelope
 // (`data.status` SUCCESS/FAILURE…, `data.data.output`); both are accepted.
+//
+// Field mapping (`toReplicateRequest` in models.ts, the single table): manifests use BFL's names;
+// here they become Replicate's inputs — `output_format: jpeg` → `jpg`; width/height → `aspect_ratio:
+// "custom"` + width/height (flux-pro, flux-1.1-pro, FLUX.2) or, for flux-dev (no custom size), an
+// exact aspect ratio of its list + `megapixels` "0.25"/"1"; `steps` → `num_inference_steps`
+// (flux-dev); `input_image…_8` → `input_images: [...]` (FLUX.2); `webhook_url` → top-level
+// `webhook`. Fields a model does not take on Replicate (`webhook_secret`, flux-dev's
+// `safety_tolerance`/`prompt_upsampling`/`image_prompt`, Kontext's `input_image_2..4`…) are refused
+// before anything is sent — validation reports them, and submit refuses them again. One prediction
+// makes one image: `num_outputs` is never sent (a second output would be paid for and dropped).
 import { UserError } from '../errors.js';
+import { getModel, toReplicateRequest } from '../models.js';
 import {
   DEFAULT_API_TIMEOUTS,
   describeUrl,
@@ -49,7 +60,7 @@ export const REPLICATE_MODELS: Readonly<Record<string, string>> = {
 
 /** The Replicate id for a model: from the table, or an `owner/name` given as is. */
 export function replicateModelId(model: string): string {
-  const id = REPLICATE_MODELS[model] ?? (/^[\w.-]+\/[\w.-]+$/.test(model) ? model : undefined);
+  const id = getModel(model)?.replicate?.id ?? REPLICATE_MODELS[model] ?? (/^[\w.-]+\/[\w.-]+$/.test(model) ? model : undefined);
   if (id) return id;
   throw new UserError(
     'unsupported-model',
@@ -73,14 +84,17 @@ export function createReplicateProvider(opts: ReplicateProviderOptions): Provide
       submitTimeouts.totalMs = Math.max(timeouts.totalMs, submitTimeouts.headersMs + timeouts.idleMs);
     }
   }
+  // Terminal states that came with the create call (`Prefer: wait`): the first poll of such a task
+  // answers from here, with no request, whether or not the scheduler reads `SubmitResult.state`.
+  const settled = new Map<string, TaskState>();
   return {
     name: 'replicate',
     family: 'replicate',
     async submit(job: Job, ctx: ProviderContext): Promise<SubmitResult> {
       const model = replicateModelId(job.model);
-      const input = await encodeImageInputs(job, 'data-url');
+      const { input, webhook } = replicateInput(job, await encodeImageInputs(job, 'data-url'));
       const url = route === 'models' ? `${baseUrl}/models/${model}/predictions` : `${baseUrl}/predictions`;
-      const body = route === 'models' ? { input } : { model, input };
+      const body = { ...(route === 'models' ? {} : { model }), input, ...(webhook ? { webhook } : {}) };
       const headers: Record<string, string> = { ...auth, ...(wait ? { prefer: `wait=${wait}` } : {}) };
       const res = await httpRequest(url, {
         method: 'POST',
@@ -93,9 +107,15 @@ export function createReplicateProvider(opts: ReplicateProviderOptions): Provide
       const id = submitId(idSource(json), 'POST', url);
       const state = parseReplicatePrediction(json);
       // Only a terminal state lets the scheduler skip polling.
+      if (state && state.state !== 'pending') settled.set(id, state);
       return { provider: 'replicate', id, pollingUrl: undefined, ...(state && state.state !== 'pending' ? { state } : {}) };
     },
     async poll(task: TaskRef, ctx: ProviderContext): Promise<TaskState> {
+      const known = settled.get(task.id);
+      if (known) {
+        settled.delete(task.id); // one-shot: a later poll (e.g. after a failed download) asks the server
+        return known;
+      }
       const url = `${baseUrl}/predictions/${encodeURIComponent(task.id)}`;
       const res = await httpRequest(url, { headers: auth, timeouts, acceptErrorStatus: true, ...signalOf(ctx) });
       const state = parseReplicatePrediction(res.json());
@@ -111,6 +131,21 @@ export function createReplicateProvider(opts: ReplicateProviderOptions): Provide
       return downloadResult(url, { ...opts.download, ...signalOf(ctx) });
     },
   };
+}
+
+/** The job's request in Replicate's input names; a field the model would ignore is a UserError, not a charge. */
+function replicateInput(job: Job, request: Record<string, unknown>): { input: Record<string, unknown>; webhook?: string } {
+  // Models outside the table (an `owner/name` id) go as written.
+  if (!getModel(job.model)?.replicate) return { input: request };
+  const mapped = toReplicateRequest(job.model, request);
+  if (mapped.problems.length > 0) {
+    throw new UserError(
+      'replicate-field',
+      `job ${job.id}: ${mapped.problems.map((p) => p.message).join('; ')}`,
+      'remove or change those fields, or use provider bfl / cometapi',
+    );
+  }
+  return mapped.webhook !== undefined ? { input: mapped.input, webhook: mapped.webhook } : { input: mapped.input };
 }
 
 interface Unwrapped {

@@ -1,5 +1,6 @@
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { artifactMatcher } from '../../export/artifact-files.js';
 import { OriginalCache } from '../../lock/cache.js';
 import { loadProject, readLockEntries, type Project } from '../../pipeline.js';
 import { relative } from '../../report/format.js';
@@ -36,7 +37,8 @@ export async function gcCommand(argv: string[], io: CliIO): Promise<number> {
   if (!p.values.outputs) return EXIT.ok;
   const orphans: string[] = [];
   for (const project of projects) {
-    for (const file of await listFiles(project.manifest.outputDir)) if (!keepOutputs.has(file) && isImage(file)) orphans.push(file);
+    const isArtifact = artifactMatcher(project.manifest);
+    for (const file of await listFiles(project.manifest.outputDir)) if (!keepOutputs.has(file) && isImage(file) && !isArtifact(file)) orphans.push(file);
   }
   for (const f of orphans) writeLine(io.stdout, `  ${dry || !p.values.yes ? 'orphan' : 'removing'} ${relative(f, io.cwd)}`);
   if (orphans.length === 0) writeLine(io.stdout, 'no orphaned output files');

@@ -1,5 +1,5 @@
 import { runManifest } from '../../pipeline.js';
-import { formatSummary } from '../../report/format.js';
+import { formatSummary, relative } from '../../report/format.js';
 import { listrReporter } from '../../report/listr.js';
 import { jsonReporter, plainReporter } from '../../report/plain.js';
 import type { RunEvent } from '../../run/events.js';
@@ -35,7 +35,11 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   });
   await view?.done();
   const s = result.summary;
-  if (!p.flags.json) writeLine(io.stdout, redact(formatSummary(s)));
+  if (!p.flags.json) {
+    writeLine(io.stdout, redact(formatSummary(s)));
+    const report = result.artifacts.written.concat(result.artifacts.unchanged).find((f) => f.endsWith('report.html'));
+    if (report) writeLine(io.stdout, `  gallery: ${relative(report, io.cwd)}`);
+  }
   if (io.signal?.aborted || s.interrupted > 0) return EXIT.interrupted;
   return s.failed > 0 ? EXIT.failed : EXIT.ok;
 }
