@@ -293,6 +293,8 @@ const schnellFields: Record<string, FieldSpec> = {
     default: '1:1',
   }),
   seed: common.seed,
+  // One prediction, one image: a second output would be paid for and never used. Use a seed matrix.
+  num_outputs: int('Images per prediction: flux-batch makes one image per job (use a seed matrix for more).', { min: 1, max: 1, default: 1 }),
   num_inference_steps: int('Number of steps.', { min: 1, max: 4, default: 4 }),
   megapixels: str('Approximate output size in megapixels.', { enum: ['1', '0.25'], default: '1' }),
   output_format: str('Output format.', { enum: ['webp', 'jpg', 'png'], default: 'webp' }),

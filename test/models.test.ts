@@ -41,7 +41,7 @@ describe('model table', () => {
       for (const [name, f] of Object.entries(m.fields)) expect(Boolean(f.image), `${m.id}.${name}`).toBe(IMAGE_FIELDS.includes(name));
     }
     expect(['flux-2-pro', 'flux-2-max', 'flux-2-flex', 'flux-2-klein-4b', 'flux-kontext-max', 'flux-dev'].map((id) => getModel(id)?.maxInputImages)).toEqual([8, 8, 8, 4, 4, 0]);
-    expect(getModel('flux-pro-1.0-fill')?.required).toEqual([['image']]);
+    expect(getModel('flux-pro-1.0-fill')?.required).toEqual([['image'], ['mask']]); // mask required by decision (models.ts)
     expect(getModel('flux-pro-1.0-expand')?.required).toEqual([['image']]);
     expect(getModel('flux-pro-1.0-canny')?.required).toContainEqual(['control_image', 'preprocessed_image']);
     expect([inFlightLimit('flux-kontext-max'), inFlightLimit('flux-dev'), inFlightLimit('nope')]).toEqual([6, 24, 24]);

@@ -59,7 +59,8 @@ describe('providers against the simulator', () => {
 
   it('replicate: both routes', async () => {
     for (const route of ['models', 'predictions'] as const) {
-      const { bytes } = await runOne(createReplicateProvider({ apiKey: KEY, baseUrl: sim.url, route }), 'flux-schnell');
+      // flux-1.1-pro takes width/height (as aspect_ratio "custom"); flux-schnell would refuse them.
+      const { bytes } = await runOne(createReplicateProvider({ apiKey: KEY, baseUrl: sim.url, route }), 'flux-pro-1.1');
       expect(bytes.length).toBeGreaterThan(0);
     }
     expect(keyReachedDelivery()).toBe(false);

@@ -1,5 +1,5 @@
 // Per-model rules, run on each expanded cell's request (after defaults and templating).
-import { checkRequestField, listModels, toReplicateRequest, type ModelSpec } from '../models.js';
+import { checkRequestField, IMAGE_FIELDS, listModels, toReplicateRequest, type ModelSpec } from '../models.js';
 import type { ManifestContext } from './context.js';
 import type { Seg } from './source.js';
 
@@ -73,16 +73,17 @@ export const rulePixelLimit: CellRule = ({ ctx, model, request, sources, at }) =
 };
 
 export const ruleRequiredFields: CellRule = ({ ctx, model, request, at }) => {
-  for (const group of model.required) {
-    if (group.some((f) => request[f] !== undefined && request[f] !== null && request[f] !== '')) continue;
-    const names = group.map((f) => `\`${f}\``).join(' or ');
-    ctx.sink.add({
-      code: 'required-missing',
-      path: at,
-      message: `${model.id} needs ${names}`,
-      hint: group.some((f) => f.includes('image')) ? `set ${names} to an image file, URL or data URI` : `set ${names}`,
-    });
-  }
+  // One issue per cell, naming every missing group (fill without image and mask: "needs `image` and `mask`").
+  const missing = model.required.filter((group) => !group.some((f) => request[f] !== undefined && request[f] !== null && request[f] !== ''));
+  if (missing.length === 0) return;
+  const names = missing.map((group) => group.map((f) => `\`${f}\``).join(' or ')).join(' and ');
+  const images = missing.flat().some((f) => IMAGE_FIELDS.includes(f));
+  ctx.sink.add({
+    code: 'required-missing',
+    path: at,
+    message: `${model.id} needs ${names}`,
+    hint: images ? `set ${names} to an image file, URL or data URI` : `set ${names}`,
+  });
 };
 
 /**
