@@ -13,6 +13,13 @@ const onSignal = () => {
   setTimeout(() => process.exit(130), 8000).unref();
 };
 process.on('SIGINT', onSignal);
+// `flux-batch models | head`: a closed pipe is not an error worth a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
 process.on('SIGTERM', onSignal);
 
 const code = await runCli(process.argv.slice(2), {

@@ -186,6 +186,8 @@ class Scheduler {
             state: 'submitted', seed, cost: sub.cost, attempts: (entry?.attempts ?? 0) + 1,
             task: { id: sub.id, pollingUrl: sub.pollingUrl, submittedAt: new Date(this.now()).toISOString() },
           }, entry));
+          // A synchronous answer (Replicate's `Prefer: wait`) needs no poll at all.
+          if (sub.state && sub.state.state !== 'pending') return sub.state;
         }
         return this.pollUntilDone(job, task, entry);
       });

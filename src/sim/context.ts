@@ -67,7 +67,8 @@ export function xKey(ctx: SimContext, req: IncomingMessage, res: ServerResponse)
 export async function applyFault(ctx: SimContext, kind: RequestKind, res: ServerResponse, style: ErrorStyle): Promise<FaultAction | undefined> {
   const action = drawFault(ctx.faults[kind], ctx.streams.next(kind));
   const name = faultName(action);
-  if (name) bump(ctx.stats.faults, `${kind}.${name}`);
+  // resetAfterAccept is counted where it happens: only once a task was really created and paid.
+  if (name && action.kind !== 'resetAfterAccept') bump(ctx.stats.faults, `${kind}.${name}`);
   if (action.slowMs > 0) {
     bump(ctx.stats.faults, `${kind}.slow`);
     if (kind !== 'download') await delay(action.slowMs);

@@ -42,6 +42,7 @@ export async function acceptSubmit(ctx: SimContext, res: ServerResponse, style: 
   if (!chargeCredits(ctx, res, style, spec.cost)) return undefined;
   const task = ctx.store.create(spec, now);
   if (action.kind === 'resetAfterAccept') {
+    ctx.stats.faults['submit.resetAfterAccept'] = (ctx.stats.faults['submit.resetAfterAccept'] ?? 0) + 1;
     resetSocket(res);
     return undefined;
   }
