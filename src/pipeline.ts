@@ -156,7 +156,8 @@ export async function runManifest(opts: RunOptions): Promise<RunResult> {
     // Compaction keeps the last record of every job, in-flight tasks included, so an interrupted
     // run compacts too and still resumes.
     const ids = new Set(manifest.jobs.map((j) => j.id));
-    await journal.compact({ keep: (id) => ids.has(id) });
+    const keep = (id: string) => ids.has(id);
+    if (journal.needsCompaction(keep)) await journal.compact({ keep });
     await stats.save();
     const artifacts = await buildArtifacts({ project, entries: journal.entriesMap(), summary });
     return { project, plan, summary, artifacts };

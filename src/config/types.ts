@@ -8,6 +8,8 @@ export interface FluxConfig {
   cacheDir: string;
   maxJobs: number;
   retryFailed: boolean;
+  /** Write `report.html` and its thumbnails beside the outputs after every run. */
+  gallery: boolean;
   polling: { expectedTaskMs: number; minIntervalMs: number; maxIntervalMs: number };
   retry: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number; ambiguousRetry: boolean };
   timeouts: { headersMs: number; idleMs: number; taskDeadlineMs: number };
@@ -32,6 +34,7 @@ export const DEFAULT_CONFIG: FluxConfig = {
   cacheDir: '.flux-cache',
   maxJobs: 10_000,
   retryFailed: false,
+  gallery: true,
   polling: { expectedTaskMs: 8000, minIntervalMs: 100, maxIntervalMs: 5000 },
   retry: { maxAttempts: 6, baseDelayMs: 500, maxDelayMs: 30_000, ambiguousRetry: true },
   timeouts: { headersMs: 30_000, idleMs: 30_000, taskDeadlineMs: 900_000 },

@@ -29,10 +29,14 @@ export async function writeFileAtomic(
 ): Promise<void> {
   const fsync = opts.fsync ?? true;
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
   const tmp = tempPathFor(path);
   try {
-    const fh = await open(tmp, 'wx', opts.mode ?? 0o666);
+    // The folder usually exists: create it only when the open says it does not (one call saved per write).
+    const fh = await open(tmp, 'wx', opts.mode ?? 0o666).catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+      await mkdir(dir, { recursive: true });
+      return open(tmp, 'wx', opts.mode ?? 0o666);
+    });
     try {
       await fh.writeFile(data);
       if (fsync) await fh.sync();

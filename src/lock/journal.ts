@@ -113,6 +113,18 @@ export class LockJournal {
     return [...this.map.values()];
   }
 
+  private appendCount = 0;
+
+  /**
+   * Whether `compact` would change the file: something was appended since it was opened, or it
+   * still holds journal records (only compaction drops their `updatedAt`), or a job is to go.
+   */
+  needsCompaction(keep: (id: string) => boolean = () => true): boolean {
+    if (this.appendCount > 0 || this.recovery.droppedLines.length > 0) return true;
+    for (const e of this.map.values()) if (e.updatedAt !== undefined || !keep(e.id)) return true;
+    return false;
+  }
+
   /** Live read-only view of the last record per id (it follows later appends). */
   entriesMap(): ReadonlyMap<string, LockEntry> {
     return this.map;
@@ -128,6 +140,7 @@ export class LockJournal {
     }
     const stored = deepFreeze(orderEntry(stamped));
     this.map.set(stored.id, stored);
+    this.appendCount++;
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ line: `${serializeEntry(stored)}\n`, resolve, reject });
       this.scheduleFlush();

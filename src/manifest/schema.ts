@@ -13,8 +13,17 @@ export function manifestSchema(): Record<string, unknown> {
   return JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as Record<string, unknown>;
 }
 
+/** The validator the build precompiled (scripts/build-validators.mjs), if present. */
+let precompiled: ValidateFunction | undefined;
+try {
+  const url = new URL('../validators/manifest.js', import.meta.url);
+  if (url.pathname.includes('/dist/')) precompiled = ((await import(url.href)) as { default: ValidateFunction }).default;
+} catch {
+  precompiled = undefined; // running from src/ (tests) or an incomplete build: compile instead
+}
+
 function validator(): ValidateFunction {
-  compiled ??= new Ajv({ allErrors: true, verbose: true, strict: false }).compile(manifestSchema());
+  compiled ??= precompiled ?? new Ajv({ allErrors: true, verbose: true, strict: false }).compile(manifestSchema());
   return compiled;
 }
 

@@ -14,14 +14,69 @@ export async function verifyDownload(data: Buffer, expected?: string): Promise<{
   if (expected && normal(expected) !== format) throw new Error(`expected ${expected}, got ${format}`);
   const end = endMarkerProblem(data, format);
   if (end) throw new Error(`${format} ${end}: the body is truncated`);
-  let meta;
-  try {
-    meta = await sharp(data, { limitInputPixels: false }).metadata();
-  } catch (err) {
-    throw new Error(`${format} header unreadable: ${(err as Error).message}`);
+  // The common formats' headers are read here (a few bytes); the rest by sharp.
+  let size = headerSize(data, format);
+  if (!size) {
+    try {
+      const meta = await sharp(data, { limitInputPixels: false }).metadata();
+      if (meta.width && meta.height) size = { width: meta.width, height: meta.height };
+    } catch (err) {
+      throw new Error(`${format} header unreadable: ${(err as Error).message}`);
+    }
   }
-  if (!meta.width || !meta.height) throw new Error(`${format} header has no dimensions`);
-  return { format, width: meta.width, height: meta.height };
+  if (!size || !size.width || !size.height) throw new Error(`${format} header has no dimensions`);
+  return { format, ...size };
+}
+
+type Size = { width: number; height: number };
+
+/** Dimensions from the header of a PNG, JPEG, WebP or GIF; undefined when not found. */
+export function headerSize(data: Buffer, format: OutputFormat): Size | undefined {
+  try {
+    switch (format) {
+      case 'png':
+        return data.toString('latin1', 12, 16) === 'IHDR' ? { width: data.readUInt32BE(16), height: data.readUInt32BE(20) } : undefined;
+      case 'gif':
+        return { width: data.readUInt16LE(6), height: data.readUInt16LE(8) };
+      case 'webp':
+        return webpSize(data);
+      case 'jpeg':
+        return jpegSize(data);
+      default:
+        return undefined;
+    }
+  } catch {
+    return undefined; // RangeError on a short buffer: let sharp judge
+  }
+}
+
+function webpSize(d: Buffer): Size | undefined {
+  const chunk = d.toString('latin1', 12, 16);
+  if (chunk === 'VP8 ') return { width: d.readUInt16LE(26) & 0x3fff, height: d.readUInt16LE(28) & 0x3fff };
+  if (chunk === 'VP8L') {
+    const b = d.readUInt32LE(21);
+    return { width: (b & 0x3fff) + 1, height: ((b >> 14) & 0x3fff) + 1 };
+  }
+  if (chunk === 'VP8X') return { width: d.readUIntLE(24, 3) + 1, height: d.readUIntLE(27, 3) + 1 };
+  return undefined;
+}
+
+/** Walk the JPEG markers to the first start-of-frame. */
+function jpegSize(d: Buffer): Size | undefined {
+  let at = 2;
+  while (at + 9 < d.length) {
+    if (d[at] !== 0xff) return undefined;
+    const marker = d[at + 1]!;
+    if (marker === 0xff) {
+      at++;
+      continue;
+    }
+    const len = d.readUInt16BE(at + 2);
+    const isSof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+    if (isSof) return { height: d.readUInt16BE(at + 5), width: d.readUInt16BE(at + 7) };
+    at += 2 + len;
+  }
+  return undefined;
 }
 
 function endMarkerProblem(data: Buffer, format: OutputFormat): string | undefined {

@@ -17,12 +17,15 @@ export interface FinishContext {
   limitInputPixels?: number;
   /** Remembers what was written, so the next run's up-to-date check needs no hashing. */
   stats?: OutputStatCache;
+  /** Runs the CPU-bound part (sharp) under the caller's limit; file writes stay outside it. */
+  cpu?: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
 /** Post-process `original` and write every output; returns the lock records of the outputs. */
 export async function writeOutputs(job: Job, original: Buffer, ref: OriginalRef, ctx: FinishContext): Promise<LockOutput[]> {
   const want = expectedOutputs(job, ref, ctx.manifestDir, ctx.outputDir);
-  const made = await processImage(original, job.post, job.outputs, { limitInputPixels: ctx.limitInputPixels });
+  const process = () => processImage(original, job.post, job.outputs, { limitInputPixels: ctx.limitInputPixels });
+  const made = await (ctx.cpu ? ctx.cpu(process) : process());
   const provenance = job.provenance === 'embed' ? provenanceRecord(job, { seed: pinnedSeed(job, ctx), source: ref.sha256 }) : undefined;
   const records: LockOutput[] = [];
   for (const [i, w] of want.entries()) {

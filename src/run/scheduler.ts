@@ -344,7 +344,7 @@ class Scheduler {
 
   private async finish(job: Job, data: Buffer, original: { sha256: string; ext: string; bytes: number }, entry: LockEntry, seed: number | undefined): Promise<void> {
     this.phase(job, 'processing');
-    const outputs = await this.sharp(() => writeOutputs(job, data, original, this.o));
+    const outputs = await writeOutputs(job, data, original, { ...this.o, cpu: this.sharp });
     await this.append(lockEntry(job, this.o.provider.name, { state: 'done', seed, original, outputs }, entry));
     this.phase(job, 'done', { outputs: outputs.map((o) => o.path) });
   }
