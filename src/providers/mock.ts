@@ -81,7 +81,7 @@ export function renderMockUrl(url: string): Promise<Buffer> {
     height: num('h', 512),
     format: FORMATS[q.get('format') ?? ''] ?? 'png',
     label: 'MOCK',
-  });
+  }, { cache: false }); // each image is downloaded once: caching it would only hold memory
 }
 
 /** A task submitted by another process: long finished, described by its polling URL. */

@@ -7,7 +7,8 @@ import type { InputIssue } from '../types.js';
 export function formatIssue(i: InputIssue, cwd = process.cwd()): string {
   const where = [relative(i.file, cwd), i.line, i.line !== undefined ? i.col : undefined].filter((x) => x !== undefined).join(':');
   const key = i.path ? ` ${i.path}:` : '';
-  const got = i.received !== undefined ? ` (got ${i.received})` : '';
+  // Messages often say what they got already; say it once.
+  const got = i.received !== undefined && !i.message.includes(`got ${i.received}`) ? ` (got ${i.received})` : '';
   const fix = i.hint ? `\n    fix: ${i.hint}` : '';
   return `${where}: ${i.severity} [${i.code}]${key} ${i.message}${got}${fix}`;
 }

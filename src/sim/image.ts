@@ -27,8 +27,12 @@ const cache = new Map<string, Promise<Buffer>>();
 const sizes = new Map<string, number>();
 let cachedBytes = 0;
 
-/** Render (or fetch from the cache) a placeholder image. The same options give the same bytes. */
-export function renderPlaceholder(opts: PlaceholderOptions): Promise<Buffer> {
+/**
+ * Render (or fetch from the cache) a placeholder image. The same options give the same bytes.
+ * `cache: false` for callers that ask for each image once (the mock provider): no memory held.
+ */
+export function renderPlaceholder(opts: PlaceholderOptions, { cache: useCache = true }: { cache?: boolean } = {}): Promise<Buffer> {
+  if (!useCache) return encode(opts);
   const key = JSON.stringify([opts.model, opts.prompt, opts.seed, opts.width, opts.height, opts.format, opts.label ?? '']);
   const hit = cache.get(key);
   if (hit) {
