@@ -91,7 +91,11 @@ class Scheduler {
     this.s.total = planned.length;
     // Resumed tasks first: they are already paid for and their results expire.
     const order = [...planned].sort((a, b) => Number(b.action === 'resume') - Number(a.action === 'resume'));
-    await Promise.all(order.map((p) => this.runOne(p)));
+    // Jobs enter the pipeline a few windows ahead of the slots, not all at once: thousands of
+    // started-and-waiting jobs would only hold memory (the window, not this, sets the pace).
+    const feed = pLimit(Math.max(64, this.o.config.concurrency * 4));
+    const instant = (p: PlannedJob) => p.action === 'skip' || p.action === 'failed';
+    await Promise.all(order.map((p) => (instant(p) ? this.runOne(p) : feed(() => this.runOne(p)))));
     this.s.wallMs = this.now() - t0;
     this.s.outOfCredits = this.outOfCredits !== undefined;
     return this.s;
