@@ -207,11 +207,11 @@ describe('httpRequest', () => {
   });
 
   it('connection refused → not-sent; reset → ambiguous', async () => {
-    nock(API).post('/s').replyWithError({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' });
+    nock(API).post('/s').replyWithError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
     const refused = await failure(httpRequest(`${API}/s`, { method: 'POST', body: {}, timeouts }));
     expect(refused.failure).toBe('not-sent');
     expect(refused.message).toContain('ECONNREFUSED');
-    nock(API).post('/s').replyWithError({ code: 'ECONNRESET', message: 'socket hang up' });
+    nock(API).post('/s').replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
     const reset = await failure(httpRequest(`${API}/s`, { method: 'POST', body: {}, timeouts }));
     expect(reset.failure).toBe('ambiguous');
   });

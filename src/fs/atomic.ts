@@ -17,9 +17,14 @@ const TEMP_PATTERN = /^\..+\.(\d+)\.[0-9a-f]{12}\.tmp$/;
 /** Keep temp names under the usual 255-byte name limit even for long targets. */
 const MAX_BASE_IN_TEMP = 120;
 
+/** 48 bits: a random start per process, then a counter (unique within the process; the pid and the
+ *  random start keep processes apart). Drawing 6 random bytes per write cost more than the write. */
+let tempCounter = randomBytes(6).readUIntBE(0, 6);
+
 export function tempPathFor(target: string): string {
   const base = basename(target).slice(0, MAX_BASE_IN_TEMP);
-  return join(dirname(target), `.${base}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  tempCounter = (tempCounter + 1) % 0x1000000000000;
+  return join(dirname(target), `.${base}.${process.pid}.${tempCounter.toString(16).padStart(12, '0')}.tmp`);
 }
 
 export async function writeFileAtomic(

@@ -6,6 +6,7 @@ export {
   type HttpTimeouts,
   type HttpRequestOptions,
   type HttpResponse,
+  type ResponseHeaders,
 } from './request.js';
 export { httpErrorFromResponse, makeHttpError, describeUrl, type HttpErrorExtras } from './errors.js';
 export {

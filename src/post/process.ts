@@ -26,6 +26,8 @@ export interface ProcessedOutput {
 
 export interface ProcessOptions {
   limitInputPixels?: number;
+  /** sha256 hex of `original` when the caller already has it (saves hashing it again). */
+  originalSha?: string;
 }
 
 /** Decoded pixels between steps, held as uncompressed TIFF (see `renderPixels`). */
@@ -59,7 +61,7 @@ export async function processImage(
 ): Promise<ProcessedOutput[]> {
   configureSharp();
   const limit = opts.limitInputPixels ?? DEFAULT_LIMIT_INPUT_PIXELS;
-  const originalSha = sha256(original);
+  const originalSha = opts.originalSha ?? sha256(original);
   const originalFormat = sniffFormat(original);
 
   if (post.length === 0 && outputs.length === 0) {

@@ -24,7 +24,7 @@ export interface FinishContext {
 /** Post-process `original` and write every output; returns the lock records of the outputs. */
 export async function writeOutputs(job: Job, original: Buffer, ref: OriginalRef, ctx: FinishContext): Promise<LockOutput[]> {
   const want = expectedOutputs(job, ref, ctx.manifestDir, ctx.outputDir);
-  const process = () => processImage(original, job.post, job.outputs, { limitInputPixels: ctx.limitInputPixels });
+  const process = () => processImage(original, job.post, job.outputs, { limitInputPixels: ctx.limitInputPixels, originalSha: ref.sha256 });
   const made = await (ctx.cpu ? ctx.cpu(process) : process());
   const provenance = job.provenance === 'embed' ? provenanceRecord(job, { seed: pinnedSeed(job, ctx), source: ref.sha256 }) : undefined;
   const records: LockOutput[] = [];
@@ -37,7 +37,8 @@ export async function writeOutputs(job: Job, original: Buffer, ref: OriginalRef,
     // and hash on the next run and rebuilt from the cached original, which is fsynced.
     await writeFileAtomic(abs, data, { fsync: false });
     const st = await stat(abs);
-    const sha = sha256(data);
+    // Unchanged original bytes (no post, no outputs, no provenance): its hash is known.
+    const sha = data === original ? ref.sha256 : sha256(data);
     ctx.stats?.remember(abs, st, sha);
     records.push({ path: w.path, sha256: sha, recipe: w.recipe, bytes: data.length, mtimeMs: st.mtimeMs });
   }
