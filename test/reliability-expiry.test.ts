@@ -5,23 +5,12 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readLockEntries } from '../src/lock/journal.js';
 import { startSimulator, type Simulator } from '../src/sim/index.js';
-import { runCli, tempProject } from './helpers/cli.js';
+import { runCli, tempProject, tilesManifest } from './helpers/cli.js';
 
 const KEY = 'sk-expiry-0123456789abcdef';
 const N = 12;
 
-function manifest(n: number): string {
-  return `version: 1
-output: out
-defaults: { model: flux-dev, width: 256, height: 256, output_format: png }
-jobs:
-  - name: tiles
-    prompt: "tile number {n}"
-    matrix:
-      n: [${Array.from({ length: n }, (_, i) => i + 1).join(', ')}]
-    path: "t/{n}"
-`;
-}
+const manifest = (n: number): string => tilesManifest(n);
 
 /** The same images, each job with its seed spelled out. */
 function seededManifest(seeds: Map<string, number>): string {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readLockEntries } from '../src/lock/journal.js';
 import { startSimulator, type Simulator } from '../src/sim/index.js';
-import { runCli, tempProject } from './helpers/cli.js';
+import { runCli, tempProject, tilesManifest } from './helpers/cli.js';
 
 const KEY = 'sk-failures-0123456789abcdef';
 
@@ -16,18 +16,7 @@ function manifest(prompts: string[]): string {
   return plainManifest(10) + prompts.map((p, i) => `  - { name: x${i + 1}, prompt: "${p}", path: "x/${i + 1}" }\n`).join('');
 }
 
-function plainManifest(n: number): string {
-  return `version: 1
-output: out
-defaults: { model: flux-dev, width: 256, height: 256, output_format: png }
-jobs:
-  - name: tiles
-    prompt: "tile {n}"
-    matrix:
-      n: [${Array.from({ length: n }, (_, i) => i + 1).join(', ')}]
-    path: "t/{n}"
-`;
-}
+const plainManifest = (n: number): string => tilesManifest(n, { prompt: 'tile {n}' });
 
 function config(sim: Simulator, extra = ''): string {
   return `provider: cometapi

@@ -8,22 +8,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readLockEntries } from '../src/lock/journal.js';
 import type { RunSummary } from '../src/run/events.js';
 import { startSimulator, type FaultConfig, type Simulator } from '../src/sim/index.js';
-import { runCli, tempProject } from './helpers/cli.js';
+import { runCli, tempProject, tilesManifest } from './helpers/cli.js';
 
 const KEY = 'sk-faults-0123456789abcdef';
 
-function manifest(n: number, extra = ''): string {
-  return `version: 1
-output: out
-defaults: { model: flux-dev, width: 256, height: 256, output_format: png }
-jobs:
-  - name: tiles
-    prompt: "tile number {n}${extra}"
-    matrix:
-      n: [${Array.from({ length: n }, (_, i) => i + 1).join(", ")}]
-    path: "t/{n}"
-`;
-}
+const manifest = (n: number, extra = ''): string => tilesManifest(n, { prompt: `tile number {n}${extra}` });
 
 function config(sim: Simulator, provider = 'cometapi', retry = ''): string {
   return `provider: ${provider}

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type FaultConfig, type Simulator } from '../src/sim/index.js';
-import { runCli, tempProject, type CliResult } from './helpers/cli.js';
+import { runCli, tempProject, type CliResult, tilesManifest } from './helpers/cli.js';
 
 const KEY = 'sk-SPOTME-7f3a9c1e5b2d4680';
 
@@ -18,22 +18,15 @@ const FAULTS: FaultConfig = {
   errorRate: 0.05,
 };
 
-function manifest(n: number): string {
-  return `version: 1
-output: out
-defaults: { model: flux-dev, width: 256, height: 256, output_format: png }
-jobs:
-  - name: tiles
-    prompt: "tile {n}"
-    matrix:
-      n: [${Array.from({ length: n }, (_, i) => i + 1).join(', ')}]
-    path: "t/{n}"
-    outputs:
+const manifest = (n: number): string =>
+  tilesManifest(n, {
+    prompt: 'tile {n}',
+    tail: `    outputs:
       - png: {}
       - webp: { quality: 60 }
   - { name: bad, prompt: "a cat [moderated]", path: "bad" }
-`;
-}
+`,
+  });
 
 function config(url: string, provider: string): string {
   return `provider: ${provider}

@@ -6,27 +6,19 @@ import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readLockEntries } from '../src/lock/journal.js';
 import { startSimulator, type Simulator } from '../src/sim/index.js';
-import { runCli, tempProject } from './helpers/cli.js';
+import { runCli, tempProject, tilesManifest } from './helpers/cli.js';
 
 const KEY = 'sk-kill-test';
 
-function manifest(n: number): string {
-  return `version: 1
-output: out
-defaults: { model: flux-dev, width: 256, height: 256, output_format: png }
-jobs:
-  - name: tiles
-    prompt: "tile number {n}"
-    matrix:
-      n: [${Array.from({ length: n }, (_, i) => i + 1).join(', ')}]
-    path: "t/{n}"
-    post:
+const manifest = (n: number): string =>
+  tilesManifest(n, {
+    tail: `    post:
       - resize: { width: 64, height: 64 }
     outputs:
       - png: {}
       - webp: { quality: 70 }
-`;
-}
+`,
+  });
 
 function config(sim: Simulator): string {
   return `provider: cometapi

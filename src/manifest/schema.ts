@@ -13,7 +13,7 @@ export function manifestSchema(): Record<string, unknown> {
   return JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as Record<string, unknown>;
 }
 
-/** The validator the build precompiled (scripts/build-validators.mjs), if present. */
+/** The validator the build precompiled (scripts/postbuild.mjs), if present. */
 let precompiled: ValidateFunction | undefined;
 try {
   const url = new URL('../validators/manifest.js', import.meta.url);

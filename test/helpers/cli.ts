@@ -53,3 +53,20 @@ export async function tempProject(files: Record<string, string | Buffer>): Promi
   }
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
+
+/**
+ * A manifest of `n` flux-dev tiles (`t/1` … `t/n`), the shape most end-to-end tests need;
+ * `tail` is appended under the tiles job (post, outputs) or after it (more jobs).
+ */
+export function tilesManifest(n: number, opts: { prompt?: string; tail?: string } = {}): string {
+  return `version: 1
+output: out
+defaults: { model: flux-dev, width: 256, height: 256, output_format: png }
+jobs:
+  - name: tiles
+    prompt: "${opts.prompt ?? 'tile number {n}'}"
+    matrix:
+      n: [${Array.from({ length: n }, (_, i) => i + 1).join(', ')}]
+    path: "t/{n}"
+${opts.tail ?? ''}`;
+}
