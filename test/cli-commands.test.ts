@@ -132,6 +132,36 @@ describe('plan, run, status, gc on the mock provider', () => {
   });
 });
 
+describe('a post-processing error', () => {
+  it('fails the job (exit 1) without recording it: after fixing the manifest the rerun rebuilds from the cache, paying nothing', async () => {
+    const crop = (left: number) => `version: 1
+output: out
+defaults: { model: flux-dev, width: 256, height: 256, output_format: png }
+jobs:
+  - name: crop
+    prompt: "a crate"
+    seed: 3
+    post:
+      - extract: { left: ${left}, top: 0, width: 64, height: 64 }
+`;
+    const { dir, cleanup } = await tempProject({ 'flux.config.yaml': MOCK_CONFIG, 'c.yaml': crop(400) });
+    try {
+      const bad = await runCli(['run', 'c.yaml'], { cwd: dir });
+      expect(bad.code).toBe(1);
+      expect(bad.stdout).toMatch(/1 failed/);
+      expect(bad.stdout).toMatch(/extract/);
+      expect(bad.stdout).toMatch(/paid generations 1\b/);
+      await writeFile(path.join(dir, 'c.yaml'), crop(10));
+      const fixed = await runCli(['run', 'c.yaml'], { cwd: dir });
+      expect(fixed.code).toBe(0);
+      expect(fixed.stdout).toMatch(/0 generated, 1 rebuilt/);
+      expect(fixed.stdout).toMatch(/paid generations 0\b/);
+    } finally {
+      await cleanup();
+    }
+  });
+});
+
 describe('usage', () => {
   it('--help for every command, --version, and clear usage errors with exit 2', async () => {
     for (const c of ['run', 'plan', 'validate', 'status', 'gc', 'models', 'sim']) {

@@ -6,7 +6,7 @@ import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import type { FluxConfig } from '../config/types.js';
-import { HttpError } from '../errors.js';
+import { HttpError, UserError } from '../errors.js';
 import type { LockEntry } from '../lock/entry.js';
 import type { OriginalCache } from '../lock/cache.js';
 import type { OutputStatCache } from '../lock/stat-cache.js';
@@ -138,7 +138,10 @@ class Scheduler {
       const prev = this.latest.get(job.id) ?? p.entry;
       if (err instanceof JobFailure) return this.fail(job, err.reason, err.detail, prev, err.persist);
       if (err instanceof HttpError) return this.fail(job, httpReason(err), err.message, prev, persistHttpFailure(err));
-      return this.fail(job, 'internal error', (err as Error).message ?? String(err), prev);
+      // Not the API's verdict: a post-processing problem (fix the manifest) or a bug. Not recorded, so
+      // the job keeps its cached original and the next run rebuilds it without paying again.
+      if (err instanceof UserError) return this.fail(job, 'post-processing', `${err.message}${err.hint ? ` (${err.hint})` : ''}`, prev, false);
+      return this.fail(job, 'internal error', (err as Error).message ?? String(err), prev, false);
     }
   }
 
