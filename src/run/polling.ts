@@ -73,3 +73,15 @@ export function nextPollDelay(
   // Past the usual durations: back off geometrically (a quarter of the time waited so far), jittered.
   return clamp(elapsedMs * 0.25 * (0.8 + rand() * 0.4));
 }
+
+/**
+ * Best guess of how long a task took, for the polling estimator. The moment it was seen ready is
+ * only an upper bound (it includes the polling delay, and feeding that back would make polls ever
+ * later); the last progress report extrapolates well, else the middle of the last pending and the
+ * ready poll.
+ */
+export function observedDuration(lastPendingMs: number | undefined, progress: number | undefined, seenMs: number): number {
+  if (lastPendingMs === undefined) return seenMs * 0.75;
+  if (progress !== undefined && progress > 0.05 && progress < 1) return Math.min(seenMs, Math.max(lastPendingMs, lastPendingMs / progress));
+  return (lastPendingMs + seenMs) / 2;
+}

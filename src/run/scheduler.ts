@@ -17,9 +17,10 @@ import { verifyDownload } from '../post/verify.js';
 import type { Job, Provider, TaskRef, TaskState } from '../types.js';
 import type { JobPhase, RunEvent, RunSummary } from './events.js';
 import { lockEntry, writeOutputs } from './finish.js';
-import { DurationEstimator, nextPollDelay } from './polling.js';
+import { DurationEstimator, nextPollDelay, observedDuration } from './polling.js';
 import { withRetry, type RetryInfo } from './retry.js';
 import { InFlightWindow } from './window.js';
+import { httpReason, Interrupted, isAbort, JobFailure, persistHttpFailure } from './failures.js';
 
 export interface SchedulerOptions {
   provider: Provider;
@@ -35,19 +36,6 @@ export interface SchedulerOptions {
   now?: () => number;
 }
 
-/**
- * A job that cannot be finished; `reason` is what the summary groups by. `persist: false` for
- * failures that say nothing about the request itself (out of credits, a bad key, an outage that
- * outlasted every retry, a deadline): they are reported but not journalled, so the lock keeps the
- * job's last real state and a plain rerun picks it up again (resuming its task if it has one).
- */
-export class JobFailure extends Error {
-  constructor(readonly reason: string, readonly detail: string, readonly persist = true) {
-    super(detail);
-  }
-}
-
-class Interrupted extends Error {}
 
 const MAX_GENERATIONS = 3;
 /** Rounds of download retries (each `retry.maxAttempts` long), with a fresh poll between rounds. */
@@ -357,18 +345,6 @@ class Scheduler {
   }
 }
 
-/**
- * Best guess of how long a task took, for the polling estimator. The moment it was seen ready is
- * only an upper bound (it includes the polling delay, and feeding that back would make polls ever
- * later); the last progress report extrapolates well, else the middle of the last pending and the
- * ready poll.
- */
-function observedDuration(lastPendingMs: number | undefined, progress: number | undefined, seenMs: number): number {
-  if (lastPendingMs === undefined) return seenMs * 0.75;
-  if (progress !== undefined && progress > 0.05 && progress < 1) return Math.min(seenMs, Math.max(lastPendingMs, lastPendingMs / progress));
-  return (lastPendingMs + seenMs) / 2;
-}
-
 /** A download that is not a whole image of the requested format is fetched again. */
 async function verifyImage(data: Buffer, job: Job, family: string): Promise<void> {
   const asked = job.request.output_format;
@@ -377,20 +353,4 @@ async function verifyImage(data: Buffer, job: Job, family: string): Promise<void
   } catch (err) {
     throw new HttpError(`downloaded image for ${job.id} is corrupt: ${(err as Error).message}`, 'not-sent');
   }
-}
-
-/** Only answers about the request itself stay failed on a rerun; outages and account problems do not. */
-function persistHttpFailure(err: HttpError): boolean {
-  return err.code === 'invalid-request';
-}
-
-function httpReason(err: HttpError): string {
-  if (err.status === 401 || err.status === 403) return 'authentication';
-  if (err.status === 422 || err.status === 400) return 'rejected by the API';
-  if (err.status) return `HTTP ${err.status}`;
-  return err.failure === 'ambiguous' ? 'network (ambiguous)' : 'network';
-}
-
-function isAbort(err: unknown): boolean {
-  return (err as Error)?.name === 'AbortError' || err instanceof Interrupted;
 }
