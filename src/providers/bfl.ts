@@ -19,13 +19,16 @@ import type { Job, Provider, ProviderContext, SubmitResult, TaskRef, TaskState }
 import { encodeImageInputs } from './inputs.js';
 import { registerSecret } from './redact.js';
 
-export interface BflProviderOptions {
-  /** Default `https://api.bfl.ai`. */
+/** What every HTTP provider takes (cometapi, bfl, replicate); `baseUrl` defaults per provider. */
+export interface ApiProviderOptions {
   baseUrl?: string;
   apiKey: string;
   timeouts?: HttpTimeouts;
   download?: Omit<DownloadOptions, 'signal'>;
 }
+
+/** `baseUrl` defaults to `https://api.bfl.ai`. */
+export type BflProviderOptions = ApiProviderOptions;
 
 export const BFL_BASE_URL = 'https://api.bfl.ai';
 

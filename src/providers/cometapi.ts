@@ -1,19 +1,14 @@
 // CometAPI's BFL-native route (PROTOCOLS 2.1): `POST /flux/v1/{model}` and
 // `GET /flux/v1/get_result?id=` with `Authorization: Bearer`. The `polling_url` CometAPI echoes
 // points at BFL's cluster host, which does not accept the CometAPI key: it is never kept or followed.
-import { DEFAULT_API_TIMEOUTS, downloadResult, httpRequest, type DownloadOptions, type HttpTimeouts } from '../http/index.js';
+import { DEFAULT_API_TIMEOUTS, downloadResult, httpRequest} from '../http/index.js';
 import type { Job, Provider, ProviderContext, SubmitResult, TaskRef, TaskState } from '../types.js';
-import { bflTaskState, numberField, signalOf, submitId, trimSlash } from './bfl.js';
+import { bflTaskState, numberField, signalOf, submitId, trimSlash, type ApiProviderOptions } from './bfl.js';
 import { encodeImageInputs } from './inputs.js';
 import { registerSecret } from './redact.js';
 
-export interface CometApiProviderOptions {
-  /** Default `https://api.cometapi.com`. */
-  baseUrl?: string;
-  apiKey: string;
-  timeouts?: HttpTimeouts;
-  download?: Omit<DownloadOptions, 'signal'>;
-}
+/** `baseUrl` defaults to `https://api.cometapi.com`. */
+export type CometApiProviderOptions = ApiProviderOptions;
 
 export const COMETAPI_BASE_URL = 'https://api.cometapi.com';
 

@@ -21,27 +21,22 @@ import {
   httpErrorFromResponse,
   httpRequest,
   makeHttpError,
-  type DownloadOptions,
   type HttpTimeouts,
 } from '../http/index.js';
 import type { Job, Provider, ProviderContext, SubmitResult, TaskRef, TaskState } from '../types.js';
-import { field, numberField, signalOf, stringField, submitId, trimSlash } from './bfl.js';
+import { field, numberField, signalOf, stringField, submitId, trimSlash, type ApiProviderOptions } from './bfl.js';
 import { COMETAPI_BASE_URL } from './cometapi.js';
 import { encodeImageInputs } from './inputs.js';
 import { registerSecret } from './redact.js';
 
 export type ReplicateRoute = 'models' | 'predictions';
 
-export interface ReplicateProviderOptions {
-  /** Default `https://api.cometapi.com`. */
-  baseUrl?: string;
-  apiKey: string;
+/** `baseUrl` defaults to `https://api.cometapi.com`. */
+export interface ReplicateProviderOptions extends ApiProviderOptions {
   /** `models`: `POST …/models/{owner}/{name}/predictions {input}`; `predictions`: legacy `{model, input}`. */
   route?: ReplicateRoute;
   /** Send `Prefer: wait=N` (1–60 s) so a fast model may answer the create call with its output. */
   preferWaitSeconds?: number;
-  timeouts?: HttpTimeouts;
-  download?: Omit<DownloadOptions, 'signal'>;
 }
 
 /** Our model names (BFL's endpoint names) → Replicate model ids. */

@@ -1,23 +1,17 @@
 // The simulator's task store: creation (with seeded latency, outcome and seed), the status a task
 // reports at a given moment, in-flight accounting per key, and expiry.
-import type { PlaceholderFormat } from './image.js';
+import type { PlaceholderFormat, PlaceholderOptions } from './image.js';
 import { SeededStreams, logNormalMs } from './rng.js';
 import { bump, keyStats, type FaultConfig, type LatencyOptions, type SimulatorStats, type TaskTiming } from './options.js';
 
 export type Outcome = 'Ready' | 'Error' | 'Request Moderated' | 'Content Moderated';
 export type Api = 'bfl' | 'cometapi' | 'replicate';
 
-export interface SimTask {
+/** `model` is the BFL model name: limits, cost and rendering use it. */
+export interface SimTask extends Omit<PlaceholderOptions, 'label'> {
   id: string;
   api: Api;
   key: string;
-  /** BFL model name: limits, cost and rendering use it. */
-  model: string;
-  prompt: string;
-  seed: number;
-  width: number;
-  height: number;
-  format: PlaceholderFormat;
   /** File extension of the result (`jpg` for Replicate's `jpg`). */
   ext: string;
   /** Number of images (Replicate `num_outputs`). */
